@@ -1,0 +1,243 @@
+// Package walletwallet holds the domain of the pass service: accounts, keys,
+// plans, passes, device registrations, push work and the Store interface that
+// every storage backend implements. It imports nothing of the project, so every
+// other package can depend on it.
+package walletwallet
+
+import (
+	"context"
+	"time"
+)
+
+// Plan is the billing plan that gates features and sets the monthly limit.
+type Plan string
+
+// Plans. PlanTrial is only ever stored: it resolves to pro or free (EffectivePlan).
+const (
+	PlanFree  Plan = "free"
+	PlanPro   Plan = "pro"
+	PlanTrial Plan = "trial"
+)
+
+// Monthly pass limits of each plan, and the length of a signup's Pro trial.
+const (
+	FreeMonthlyLimit = 1000
+	ProMonthlyLimit  = 100000
+	TrialLength      = 30 * 24 * time.Hour
+)
+
+// ParsePlan accepts the plan names an operator may type.
+func ParsePlan(s string) (Plan, bool) {
+	switch Plan(s) {
+	case PlanFree, PlanPro, PlanTrial:
+		return Plan(s), true
+	}
+	return "", false
+}
+
+// Account is a customer: it owns API keys, passes and a monthly counter.
+type Account struct {
+	ID    int64
+	Email string
+	// Org is the default organizationName of the account's passes ("" = none).
+	Org  string
+	Plan Plan
+	// MonthlyLimit overrides the plan's limit when > 0.
+	MonthlyLimit int64
+	CreatedAt    time.Time
+}
+
+// EffectivePlan is free or pro: a trial is pro until TrialLength after creation.
+func (a *Account) EffectivePlan(now time.Time) Plan {
+	if a.Plan == PlanTrial {
+		if now.Before(a.CreatedAt.Add(TrialLength)) {
+			return PlanPro
+		}
+		return PlanFree
+	}
+	return a.Plan
+}
+
+// Limit is the number of counted requests the account may make in a month.
+func (a *Account) Limit(now time.Time) int64 {
+	if a.MonthlyLimit > 0 {
+		return a.MonthlyLimit
+	}
+	if a.EffectivePlan(now) == PlanPro {
+		return ProMonthlyLimit
+	}
+	return FreeMonthlyLimit
+}
+
+// APIKey is one key of an account. Only the SHA-256 of the key is stored.
+type APIKey struct {
+	ID        int64
+	AccountID int64
+	Hash      []byte // sha256 of the full key text
+	// Hint is a non-secret tail of the key (last 4 hex characters) for listings.
+	Hint      string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Month returns the UTC month a time falls in, as the usage counter's key ("2026-11").
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// NextMonthStart is the first instant of the UTC month after t (the quota reset).
+func NextMonthStart(t time.Time) time.Time {
+	u := t.UTC()
+	return time.Date(u.Year(), u.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// Pass is an issued pass as stored.
+type Pass struct {
+	PassTypeID string
+	Serial     string // UUIDv4
+	AuthToken  string
+	AccountID  int64
+	// Request is the canonical request JSON (sorted keys, no whitespace).
+	Request []byte
+	// Hash is the lowercase hex SHA-256 of Request.
+	Hash         string
+	FirstIssued  time.Time
+	LastModified time.Time // millisecond precision
+	// Blob is the signed .pkpass of the current version; nil when it must be rebuilt.
+	Blob []byte
+}
+
+// Quota is the monthly check applied atomically with a counted write.
+type Quota struct {
+	Month string // Month(now)
+	Limit int64
+}
+
+// PassUpdate is a changed PUT: the new canonical body and the rebuilt blob.
+type PassUpdate struct {
+	PassTypeID string
+	Serial     string
+	AccountID  int64 // the caller; a different owner is EFORBIDDEN
+	Request    []byte
+	Hash       string
+	// PrevHash is the hash the caller compared against; if the stored hash
+	// has moved on since, the store returns ECONFLICT and the caller retries.
+	PrevHash     string
+	LastModified time.Time
+	Blob         []byte
+}
+
+// UpdateResult is what a PassUpdate did.
+type UpdateResult struct {
+	Unchanged       bool // the stored hash already equals Hash: nothing written, nothing counted
+	LastModified    time.Time
+	NotifiedDevices int // registrations the enqueued push fans out to
+}
+
+// Registration ties a device's pass library to a pass and its push token.
+type Registration struct {
+	DeviceID   string // deviceLibraryIdentifier
+	PushToken  string
+	PassTypeID string
+	Serial     string
+}
+
+// PushJob is one durable fan-out: push every device registered for a pass
+// at the time the job is worked, paging by registration id.
+type PushJob struct {
+	ID         int64
+	PassTypeID string
+	Serial     string
+	// Cursor is the highest registration id already pushed (0 = none).
+	Cursor    int64
+	CreatedAt time.Time
+	Attempts  int
+}
+
+// PushTarget is one device token of a fan-out page.
+type PushTarget struct {
+	RegistrationID int64
+	PushToken      string
+}
+
+// Asset is a stored image: a fetched/decoded source or a rendered slot variant,
+// addressed by the SHA-256 of its source bytes plus a variant name.
+type Asset struct {
+	Key  string // e.g. "<sha256 hex>" for a source, "<sha256 hex>/logo@2x" for a variant
+	Data []byte
+}
+
+// Store is the persistence of everything above. Every backend passes the
+// conformance suite in internal/store/storetest. Methods return *Error with
+// ENOTFOUND, EFORBIDDEN, EQUOTA or ECONFLICT where documented; other failures
+// are plain wrapped errors (internal).
+type Store interface {
+	// Ping checks the database is reachable (for /healthz).
+	Ping(ctx context.Context) error
+	Close() error
+
+	// CreateAccount inserts a and sets a.ID and a.CreatedAt (if zero).
+	CreateAccount(ctx context.Context, a *Account) error
+	// Account returns the account; ENOTFOUND when missing.
+	Account(ctx context.Context, id int64) (*Account, error)
+	// Accounts lists all accounts ordered by id.
+	Accounts(ctx context.Context) ([]Account, error)
+
+	// CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
+	CreateKey(ctx context.Context, k *APIKey) error
+	// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
+	RevokeKey(ctx context.Context, hash []byte, at time.Time) error
+	// AccountByKey finds the account of a live (not revoked) key hash;
+	// ENOTFOUND when the key is unknown or revoked.
+	AccountByKey(ctx context.Context, hash []byte) (*Account, error)
+
+	// Usage is the account's counter for a month (0 when none).
+	Usage(ctx context.Context, accountID int64, month string) (int64, error)
+
+	// CreatePass counts one request against q and inserts p in one
+	// transaction; EQUOTA (nothing written) when the counter is at q.Limit.
+	CreatePass(ctx context.Context, p *Pass, q Quota) error
+	// Pass returns a pass; ENOTFOUND when missing.
+	Pass(ctx context.Context, passTypeID, serial string) (*Pass, error)
+	// UpdatePass applies a changed PUT in one transaction: owner check
+	// (EFORBIDDEN), unchanged check (Hash equal to the stored hash → Unchanged,
+	// nothing written), stale check (stored hash != PrevHash → ECONFLICT),
+	// quota (EQUOTA), write of request/hash/last-modified/blob, and, when at
+	// least one device is registered, one PushJob. ENOTFOUND when missing.
+	UpdatePass(ctx context.Context, u *PassUpdate, q Quota) (*UpdateResult, error)
+	// SetBlob stores a rebuilt blob for the version with this last-modified
+	// time; a no-op when the pass has moved on.
+	SetBlob(ctx context.Context, passTypeID, serial string, lastModified time.Time, blob []byte) error
+
+	// Register adds or refreshes a registration (a new push token replaces the
+	// old one); created reports whether it is new. ENOTFOUND for an unknown pass.
+	Register(ctx context.Context, r *Registration) (created bool, err error)
+	// Unregister deletes a registration; ENOTFOUND when there is none.
+	Unregister(ctx context.Context, deviceID, passTypeID, serial string) error
+	// UpdatedSerials lists serials of passTypeID registered to the device whose
+	// last-modified is strictly after since (zero time = all), and the latest
+	// last-modified among them. An empty list means nothing to report.
+	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error)
+	// RegistrationCount is the number of devices registered for a pass.
+	RegistrationCount(ctx context.Context, passTypeID, serial string) (int, error)
+	// DeleteRegistrationsByToken removes every registration carrying pushToken
+	// (APNs said the token is dead) and returns how many went.
+	DeleteRegistrationsByToken(ctx context.Context, pushToken string) (int, error)
+
+	// ClaimPushJob leases the oldest job that is not done and whose lease is
+	// free or expired, to owner until leaseUntil. Returns nil, nil when none.
+	ClaimPushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*PushJob, error)
+	// ExtendPushLease renews the lease; ECONFLICT when owner lost it.
+	ExtendPushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) error
+	// PushTargets returns up to limit registrations of the job's pass with id > afterID, ordered by id.
+	PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) ([]PushTarget, error)
+	// AdvancePushJob records progress (cursor) while owner holds the lease; ECONFLICT when it does not.
+	AdvancePushJob(ctx context.Context, jobID int64, owner string, cursor int64) error
+	// FinishPushJob marks the job done; ECONFLICT when owner does not hold the lease.
+	FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) error
+	// PendingPushJobs counts jobs not yet done (for tests and metrics).
+	PendingPushJobs(ctx context.Context) (int, error)
+
+	// Asset returns a stored image; ENOTFOUND when missing.
+	Asset(ctx context.Context, key string) (*Asset, error)
+	// PutAsset stores an image; storing an existing key again is a no-op.
+	PutAsset(ctx context.Context, a *Asset) error
+}
