@@ -26,6 +26,8 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Extra holds additional members of the JSON error body (e.g. resetDate on 429).
+	Extra map[string]string
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -1,0 +1,248 @@
+// Package jsonhttp is the HTTP plumbing shared by the API and the PassKit
+// web service: handlers that return errors, the one place that turns an error
+// into a JSON answer, request ids, access logs, panic recovery, and a router
+// that answers unknown routes, wrong methods and non-canonical paths with JSON
+// instead of ServeMux's plain-text answers and redirects.
+package jsonhttp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// HandlerFunc is a handler that reports failure by returning an error;
+// ServeHTTP writes it with WriteError.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+// Status maps a domain error code to its HTTP status.
+func Status(code string) int {
+	switch code {
+	case walletwallet.EINVALID:
+		return http.StatusBadRequest
+	case walletwallet.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case walletwallet.EFORBIDDEN:
+		return http.StatusForbidden
+	case walletwallet.ENOTFOUND:
+		return http.StatusNotFound
+	case walletwallet.EMETHOD:
+		return http.StatusMethodNotAllowed
+	case walletwallet.ECONFLICT:
+		return http.StatusConflict
+	case walletwallet.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case walletwallet.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType
+	case walletwallet.EQUOTA:
+		return http.StatusTooManyRequests
+	case walletwallet.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError answers with {"error": message} (plus the error's Extra members)
+// and the status of its code. Internal errors are logged with the request id
+// and the client sees only "internal error" and that id.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	code := walletwallet.ErrorCode(err)
+	body := map[string]string{}
+	var e *walletwallet.Error
+	if errors.As(err, &e) {
+		for k, v := range e.Extra {
+			body[k] = v
+		}
+		body["error"] = e.Message
+	} else {
+		id := RequestID(r.Context())
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			// The client went away; nobody reads this answer.
+			slog.InfoContext(r.Context(), "request canceled", "request_id", id)
+		} else {
+			slog.ErrorContext(r.Context(), "internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		if code == walletwallet.EUNAVAILABLE {
+			body["error"] = "service temporarily unavailable (request id " + id + ")"
+		} else {
+			body["error"] = "internal error (request id " + id + ")"
+		}
+	}
+	WriteJSON(w, Status(code), body)
+}
+
+// WriteJSON writes v as a JSON answer with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+type ctxKey struct{}
+
+// RequestID returns the id the middleware gave this request ("" outside one).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Middleware gives every request an id (X-Request-Id on every answer),
+// recovers panics into a logged 500 JSON answer, and logs one line per
+// request with method, route, status, duration and request id.
+func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p, "method", r.Method, "path", r.URL.Path)
+				if rec.status == 0 {
+					WriteError(rec, r, errors.New("panic"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "-"
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", rec.status),
+				slog.Duration("duration", time.Since(start)),
+				slog.Int64("bytes", rec.bytes),
+				slog.String("request_id", id))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// Router is a route table on http.ServeMux that answers in JSON where the
+// mux would answer in plain text or redirect: unknown routes 404, known paths
+// with another method 405 with Allow, and non-canonical paths 404.
+type Router struct {
+	mux     *http.ServeMux
+	methods map[string][]string // path pattern → methods
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router {
+	rt := &Router{mux: http.NewServeMux(), methods: map[string][]string{}}
+	rt.mux.Handle("/", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return walletwallet.Errorf(walletwallet.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path)
+	}))
+	return rt
+}
+
+// Handle registers h for method and path (a ServeMux path pattern such as
+// "/v1/passes/{passTypeID}/{serial}").
+func (rt *Router) Handle(method, path string, h http.Handler) {
+	if _, ok := rt.methods[path]; !ok {
+		// A pattern without a method is less specific than one with: it
+		// only sees the methods nobody registered, which are 405s.
+		rt.mux.Handle(path, HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			allow := rt.allow(path)
+			w.Header().Set("Allow", allow)
+			return walletwallet.Errorf(walletwallet.EMETHOD, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)
+		}))
+	}
+	rt.methods[path] = append(rt.methods[path], method)
+	rt.mux.Handle(method+" "+path, h)
+}
+
+func (rt *Router) allow(path string) string {
+	ms := append([]string(nil), rt.methods[path]...)
+	for _, m := range ms {
+		if m == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+			break
+		}
+	}
+	sort.Strings(ms)
+	return strings.Join(ms, ", ")
+}
+
+// Allow lists the methods registered for a path pattern (for CORS preflights).
+func (rt *Router) Allow(path string) string { return rt.allow(path) }
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !canonicalPath(r.URL.Path) || r.Method == http.MethodConnect {
+		WriteError(w, r, walletwallet.Errorf(walletwallet.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	rt.mux.ServeHTTP(w, r)
+}
+
+// canonicalPath reports whether p is already what ServeMux's path cleaning
+// would produce, so that the mux never answers with a redirect.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	if strings.Contains(p, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
