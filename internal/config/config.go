@@ -1,0 +1,163 @@
+// Package config loads the operator's settings: each one has an environment
+// variable (the contract's WW_* names), a flag of the same meaning, and a
+// default that runs out of the box. Config itself is a plain struct that never
+// sees flags, so the server can be built from it in tests.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Config is every setting of the binary.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	PublicURL      string
+	PassCert       string
+	PassKey        string
+	PassCertPass   string
+	WWDRCert       string
+	PassTypeID     string
+	TeamID         string
+	APNsURL        string
+	APNsCA         string
+	APNsKey        string
+	APNsKeyID      string
+	APNsTeamID     string
+	FetchAllow     []netip.Prefix
+	FetchCA        string
+	DefaultOrg     string
+	LogLevel       string
+	fetchAllowText string
+}
+
+// setting declares one configuration value once: its flag, its variable,
+// its default, whether it is secret (redacted in dumps), and where it lives.
+type setting struct {
+	flag, env, def, usage string
+	secret                bool
+	dst                   func(*Config) *string
+}
+
+var settings = []setting{
+	{"addr", "WW_ADDR", ":8080", "listen address", false, func(c *Config) *string { return &c.Addr }},
+	{"data-dir", "WW_DATA_DIR", "./data", "folder for the SQLite database and the development identity", false, func(c *Config) *string { return &c.DataDir }},
+	{"database-url", "WW_DATABASE_URL", "", "sqlite:PATH or postgres://… (default sqlite:$WW_DATA_DIR/walletwallet.db)", true, func(c *Config) *string { return &c.DatabaseURL }},
+	{"public-url", "WW_PUBLIC_URL", "http://localhost:8080", "external base URL; webServiceURL of every pass is this plus /", false, func(c *Config) *string { return &c.PublicURL }},
+	{"pass-cert", "WW_PASS_CERT", "", "Pass Type ID certificate: PEM, or .p12/.pfx with the key (unset: development identity)", false, func(c *Config) *string { return &c.PassCert }},
+	{"pass-key", "WW_PASS_KEY", "", "PEM private key when the certificate is PEM", false, func(c *Config) *string { return &c.PassKey }},
+	{"pass-cert-password", "WW_PASS_CERT_PASSWORD", "", "password of the .p12 or of an encrypted PEM key", true, func(c *Config) *string { return &c.PassCertPass }},
+	{"wwdr-cert", "WW_WWDR_CERT", "", "Apple WWDR intermediate certificate, PEM or DER (required with the pass certificate)", false, func(c *Config) *string { return &c.WWDRCert }},
+	{"pass-type-id", "WW_PASS_TYPE_ID", "", "override of the pass type identifier (default: the certificate's UID)", false, func(c *Config) *string { return &c.PassTypeID }},
+	{"team-id", "WW_TEAM_ID", "", "override of the team identifier (default: the certificate's OU)", false, func(c *Config) *string { return &c.TeamID }},
+	{"apns-url", "WW_APNS_URL", "https://api.push.apple.com", "APNs base URL", false, func(c *Config) *string { return &c.APNsURL }},
+	{"apns-ca", "WW_APNS_CA", "", "extra CA bundle (PEM) trusted for APNs", false, func(c *Config) *string { return &c.APNsCA }},
+	{"apns-key", "WW_APNS_KEY", "", ".p8 key file for token-based APNs auth", false, func(c *Config) *string { return &c.APNsKey }},
+	{"apns-key-id", "WW_APNS_KEY_ID", "", "key id of the .p8 key", false, func(c *Config) *string { return &c.APNsKeyID }},
+	{"apns-team-id", "WW_APNS_TEAM_ID", "", "team id for token auth (default: the pass's team identifier)", false, func(c *Config) *string { return &c.APNsTeamID }},
+	{"fetch-allow-cidrs", "WW_FETCH_ALLOW_CIDRS", "", "comma-separated address ranges exempt from the private-address refusal for image fetches", false, func(c *Config) *string { return &c.fetchAllowText }},
+	{"fetch-ca", "WW_FETCH_CA", "", "extra CA bundle (PEM) trusted for image fetches", false, func(c *Config) *string { return &c.FetchCA }},
+	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
+	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
+}
+
+// Register adds every setting as a flag to fs, with its default taken from
+// the environment (getenv) when set there. Call Finish after fs.Parse.
+func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
+	c := &Config{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst(c), s.flag, def, fmt.Sprintf("%s [%s]", s.usage, s.env))
+	}
+	return c
+}
+
+// Finish derives dependent defaults and checks values after flags are parsed.
+func (c *Config) Finish() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "walletwallet.db")
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return fmt.Errorf("WW_PUBLIC_URL must start with https:// (or http:// for local testing), got %q", c.PublicURL)
+	}
+	if c.PassCert != "" && c.WWDRCert == "" {
+		return fmt.Errorf("WW_WWDR_CERT is required with WW_PASS_CERT: download Apple's WWDR intermediate (G4) certificate")
+	}
+	if c.PassCert == "" && c.PassKey != "" {
+		return fmt.Errorf("WW_PASS_KEY is set but WW_PASS_CERT is not")
+	}
+	if (c.APNsKey != "") != (c.APNsKeyID != "") {
+		return fmt.Errorf("WW_APNS_KEY and WW_APNS_KEY_ID go together (token-based APNs auth)")
+	}
+	c.FetchAllow = nil
+	for _, part := range strings.Split(c.fetchAllowText, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("WW_FETCH_ALLOW_CIDRS: %q is not an address range like 10.1.0.0/16", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.FetchAllow = append(c.FetchAllow, p.Masked())
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("WW_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return nil
+}
+
+// Level is the slog level of LogLevel.
+func (c *Config) Level() slog.Level {
+	var l slog.Level
+	l.UnmarshalText([]byte(c.LogLevel))
+	return l
+}
+
+// Redacted lists the settings as VAR=value lines with secrets hidden, for
+// start-up logs and support requests.
+func (c *Config) Redacted() []string {
+	var out []string
+	for _, s := range settings {
+		v := *s.dst(c)
+		if s.env == "WW_DATABASE_URL" {
+			v = redactURL(v)
+		} else if s.secret && v != "" {
+			v = "[redacted]"
+		}
+		out = append(out, s.env+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return u[:scheme+3] + userinfo[:i] + ":[redacted]" + u[at:]
+	}
+	return u
+}
