@@ -71,11 +71,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		body["error"] = e.Message
 	} else {
 		id := RequestID(r.Context())
+		log := logger(r.Context())
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			// The client went away; nobody reads this answer.
-			slog.InfoContext(r.Context(), "request canceled", "request_id", id)
+			log.InfoContext(r.Context(), "request canceled", "request_id", id)
 		} else {
-			slog.ErrorContext(r.Context(), "internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+			log.ErrorContext(r.Context(), "internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		if code == walletwallet.EUNAVAILABLE {
 			body["error"] = "service temporarily unavailable (request id " + id + ")"
@@ -101,10 +102,24 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 
 type ctxKey struct{}
 
+type reqInfo struct {
+	id  string
+	log *slog.Logger
+}
+
 // RequestID returns the id the middleware gave this request ("" outside one).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
+		return ri.id
+	}
+	return ""
+}
+
+func logger(ctx context.Context) *slog.Logger {
+	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
+		return ri.log
+	}
+	return slog.Default()
 }
 
 func newRequestID() string {
@@ -146,7 +161,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &reqInfo{id, log}))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
