@@ -1,0 +1,246 @@
+package signing
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+)
+
+// signCase is an identity to sign with and the root PEM its signatures verify against.
+type signCase struct {
+	name    string
+	id      *Identity
+	rootPEM []byte
+}
+
+func signCases(t *testing.T) []signCase {
+	t.Helper()
+	var cases []signCase
+
+	id, root, err := NewTestChain("pass.com.example.test", "TEAM123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, signCase{"test chain RSA", id, root})
+
+	devDir := filepath.Join(t.TempDir(), "dev-identity")
+	dev, _, err := DevIdentity(devDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devRoot, err := os.ReadFile(filepath.Join(devDir, DevRootFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, signCase{"development identity", dev, devRoot})
+
+	// An ECDSA signer under the RSA intermediate, since Load accepts EC keys.
+	c, err := generateChain("pass.com.example.ec", "TEAMEC0001", time.Now(), testKeysForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecCert, err := issue(signerTemplate("pass.com.example.ec", "TEAMEC0001", time.Now()), &ecKey.PublicKey, c.wwdr, c.wwdrKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecID, err := newIdentity(ecCert, ecKey, c.wwdr, "", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, signCase{"ECDSA signer", ecID, certPEM(c.root)})
+	return cases
+}
+
+// testKeysForTest reuses NewTestChain's cached keys.
+func testKeysForTest(t *testing.T) [3]*rsa.PrivateKey {
+	t.Helper()
+	if _, _, err := NewTestChain("", ""); err != nil {
+		t.Fatal(err)
+	}
+	return testKeys.keys
+}
+
+var manifests = []struct {
+	name string
+	data []byte
+}{
+	{"empty object", []byte("{}")},
+	{"typical manifest", []byte(`{"icon.png":"0f1e2d3c4b5a69788796a5b4c3d2e1f000112233","pass.json":"aabbccddeeff00112233445566778899aabbccdd"}`)},
+	{"binary with CR LF and NUL", []byte("a\r\nb\x00c\n")},
+	{"large", bytes.Repeat([]byte("0123456789abcdef"), 64<<10)},
+}
+
+func TestSignVerifiesWithOpenSSL(t *testing.T) {
+	requireOpenSSL(t)
+	for _, sc := range signCases(t) {
+		for _, m := range manifests {
+			t.Run(sc.name+"/"+m.name, func(t *testing.T) {
+				dir := t.TempDir()
+				before := time.Now()
+				sig, err := sc.id.Sign(m.data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sigPath := writeFile(t, dir, "signature", sig)
+				manPath := writeFile(t, dir, "manifest.json", m.data)
+				caPath := writeFile(t, dir, "ca.pem", sc.rootPEM)
+				// Deliberately without -purpose any: the chain must pass OpenSSL's defaults.
+				mustOpenSSL(t, "cms", "-verify", "-binary", "-inform", "DER", "-in", sigPath,
+					"-content", manPath, "-CAfile", caPath, "-out", os.DevNull)
+
+				// The same signature must not verify a changed manifest.
+				tampered := append(append([]byte{}, m.data...), ' ')
+				tamPath := writeFile(t, dir, "tampered.json", tampered)
+				if out, err := openssl(t, "cms", "-verify", "-binary", "-inform", "DER", "-in", sigPath,
+					"-content", tamPath, "-CAfile", caPath, "-out", os.DevNull); err == nil {
+					t.Fatalf("openssl verified a tampered manifest:\n%s", out)
+				}
+
+				checkStructure(t, sig, m.data, sc.id, before)
+			})
+		}
+	}
+}
+
+// checkStructure checks what Apple relies on besides a valid signature.
+func checkStructure(t *testing.T, sig, manifest []byte, id *Identity, before time.Time) {
+	t.Helper()
+	p7, err := pkcs7.Parse(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p7.Content) != 0 {
+		t.Errorf("signature is not detached: %d content bytes embedded", len(p7.Content))
+	}
+	if len(p7.Certificates) != 2 || !p7.Certificates[0].Equal(id.Cert) || !p7.Certificates[1].Equal(id.WWDR) {
+		var names []string
+		for _, c := range p7.Certificates {
+			names = append(names, c.Subject.CommonName)
+		}
+		t.Errorf("embedded certificates = %q, want exactly signer and WWDR", names)
+	}
+	if len(p7.Signers) != 1 {
+		t.Fatalf("%d signers, want 1", len(p7.Signers))
+	}
+	if got := p7.Signers[0].DigestAlgorithm.Algorithm; !got.Equal(pkcs7.OIDDigestAlgorithmSHA256) {
+		t.Errorf("digest algorithm %v, want SHA-256", got)
+	}
+	var digest []byte
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeMessageDigest, &digest); err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256.Sum256(manifest); !bytes.Equal(digest, want[:]) {
+		t.Errorf("messageDigest %x, want %x", digest, want)
+	}
+	var ct asn1.ObjectIdentifier
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeContentType, &ct); err != nil || !ct.Equal(pkcs7.OIDData) {
+		t.Errorf("contentType %v (%v), want id-data", ct, err)
+	}
+	var signed time.Time
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &signed); err != nil {
+		t.Fatalf("signingTime: %v", err)
+	}
+	// UTCTime has one-second resolution.
+	if signed.Before(before.Add(-time.Second)) || signed.After(time.Now().Add(time.Second)) {
+		t.Errorf("signingTime %v, want about %v", signed, before)
+	}
+}
+
+func TestSignConcurrent(t *testing.T) {
+	id, rootPEM, err := NewTestChain("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(rootPEM)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			manifest := []byte(strings.Repeat("x", i+1))
+			sig, err := id.Sign(manifest)
+			if err != nil {
+				errs <- err
+				return
+			}
+			p7, err := pkcs7.Parse(sig)
+			if err != nil {
+				errs <- err
+				return
+			}
+			p7.Content = manifest
+			errs <- p7.VerifyWithChain(pool)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestTLSCertificate(t *testing.T) {
+	id, _, err := NewTestChain("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := id.TLSCertificate()
+	if len(tc.Certificate) != 2 || !bytes.Equal(tc.Certificate[0], id.Cert.Raw) || !bytes.Equal(tc.Certificate[1], id.WWDR.Raw) {
+		t.Errorf("chain is not signer + WWDR")
+	}
+	if tc.PrivateKey != id.Key || tc.Leaf != id.Cert {
+		t.Errorf("key or leaf not the identity's")
+	}
+}
+
+var benchManifest = bytes.Repeat([]byte(`"icon.png":"0f1e2d3c4b5a69788796a5b4c3d2e1f000112233",`), 12)
+
+// BenchmarkSign is the whole signature; compare with BenchmarkRSASignPKCS1v15
+// to see what the CMS wrapping costs on top of the RSA operation.
+func BenchmarkSign(b *testing.B) {
+	id, _, err := NewTestChain("", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := id.Sign(benchManifest); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRSASignPKCS1v15(b *testing.B) {
+	id, _, err := NewTestChain("", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := id.Key.(*rsa.PrivateKey)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := sha256.Sum256(benchManifest)
+		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
