@@ -1,0 +1,84 @@
+package pkpass
+
+import (
+	"archive/zip"
+	"bytes"
+	"testing"
+)
+
+func BenchmarkParse(b *testing.B) {
+	body := examples(b)["bayroast"]
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCanonical(b *testing.B) {
+	body := examples(b)["bayroast"]
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Canonical(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPassJSON(b *testing.B) {
+	r := mustParse(b, string(examples(b)["bayroast"]))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.PassJSON(testInfo); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBundle(b *testing.B) {
+	pj, err := mustParse(b, string(examples(b)["bayroast"])).PassJSON(testInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := []File{{"pass.json", pj}, {"icon.png", testPNG(b, 29, 29)}, {"icon@2x.png", testPNG(b, 58, 58)}, {"icon@3x.png", testPNG(b, 87, 87)}}
+	sign := func([]byte) ([]byte, error) { return make([]byte, 3000), nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Bundle(files, sign); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBundleJSON measures the choice Bundle makes for JSON entries:
+// deflate against store, on a real pass.json. It reports the stored size.
+func BenchmarkBundleJSON(b *testing.B) {
+	pj, err := mustParse(b, string(examples(b)["bayroast"])).PassJSON(testInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name   string
+		method uint16
+	}{{"store", zip.Store}, {"deflate", zip.Deflate}} {
+		b.Run(m.name, func(b *testing.B) {
+			var size int
+			b.ReportAllocs()
+			for b.Loop() {
+				var buf bytes.Buffer
+				zw := zip.NewWriter(&buf)
+				w, err := zw.CreateHeader(&zip.FileHeader{Name: "pass.json", Method: m.method})
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.Write(pj)
+				zw.Close()
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(size), "zip-bytes")
+			b.ReportMetric(float64(len(pj)), "json-bytes")
+		})
+	}
+}

@@ -1,0 +1,544 @@
+package pkpass
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// maxDepth bounds nesting so a hostile body cannot drive deep recursion; the
+// request schema itself never nests deeper than three levels.
+const maxDepth = 32
+
+// dupIndexThreshold is the member count above which duplicate detection
+// switches from a linear scan to a map, keeping huge objects linear overall.
+const dupIndexThreshold = 16
+
+type kind uint8
+
+const (
+	kindNull kind = iota
+	kindBool
+	kindNumber
+	kindString
+	kindArray
+	kindObject
+)
+
+// value is a decoded JSON value. Numbers keep their literal text so that
+// canonical encoding and integer checks see exactly what the client sent.
+type value struct {
+	kind kind
+	str  string // string contents, or the number literal
+	b    bool
+	arr  []value
+	obj  []member // in document order
+}
+
+type member struct {
+	key string
+	val value
+}
+
+func (k kind) String() string {
+	switch k {
+	case kindNull:
+		return "null"
+	case kindBool:
+		return "boolean"
+	case kindNumber:
+		return "number"
+	case kindString:
+		return "string"
+	case kindArray:
+		return "array"
+	}
+	return "object"
+}
+
+// pathElem is one step of the path to the value being parsed; it is only
+// formatted when an error needs it.
+type pathElem struct {
+	key   string
+	index int
+	isIdx bool
+}
+
+func formatPath(p []pathElem) string {
+	var sb strings.Builder
+	for i, e := range p {
+		if e.isIdx {
+			sb.WriteByte('[')
+			sb.WriteString(strconv.Itoa(e.index))
+			sb.WriteByte(']')
+			continue
+		}
+		if i > 0 {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(e.key)
+	}
+	return sb.String()
+}
+
+type parser struct {
+	data  []byte
+	pos   int
+	depth int
+	path  []pathElem
+	// dup is the path of the first duplicate key. Parsing continues after it
+	// so that a syntax error later in the body still wins: it is the more
+	// fundamental problem.
+	dup string
+}
+
+type syntaxError struct {
+	msg string
+	off int
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.msg, e.off) }
+
+// decodeStrict parses body as exactly one JSON value, rejecting everything
+// RFC 8259 rejects plus invalid UTF-8, duplicate keys, lone surrogate escapes
+// and trailing data. Errors are client errors (*walletwallet.Error).
+func decodeStrict(body []byte) (value, error) {
+	if !utf8.Valid(body) {
+		return value{}, invalid("request body is not valid UTF-8")
+	}
+	p := parser{data: body}
+	p.skipWS()
+	v, err := p.parseValue()
+	if err != nil {
+		return value{}, err
+	}
+	p.skipWS()
+	if p.pos != len(p.data) {
+		return value{}, invalid("unexpected data after the JSON object")
+	}
+	if p.dup != "" {
+		return value{}, invalid("duplicate field %q", p.dup)
+	}
+	return v, nil
+}
+
+func invalid(format string, args ...any) error {
+	return walletwallet.Errorf(walletwallet.EINVALID, format, args...)
+}
+
+func (p *parser) malformed(msg string) error {
+	return invalid("malformed JSON: %s", (&syntaxError{msg: msg, off: p.pos}).Error())
+}
+
+func (p *parser) unexpected() error {
+	if p.pos >= len(p.data) {
+		return p.malformed("unexpected end of input")
+	}
+	r, _ := utf8.DecodeRune(p.data[p.pos:])
+	return p.malformed(fmt.Sprintf("unexpected character %q", r))
+}
+
+func (p *parser) skipWS() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) parseValue() (value, error) {
+	if p.pos >= len(p.data) {
+		return value{}, p.unexpected()
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.parseObject()
+	case c == '[':
+		return p.parseArray()
+	case c == '"':
+		s, err := p.parseString()
+		return value{kind: kindString, str: s}, err
+	case c == 't':
+		return value{kind: kindBool, b: true}, p.literal("true")
+	case c == 'f':
+		return value{kind: kindBool}, p.literal("false")
+	case c == 'n':
+		return value{kind: kindNull}, p.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.parseNumber()
+	}
+	return value{}, p.unexpected()
+}
+
+func (p *parser) literal(word string) error {
+	if !bytes.HasPrefix(p.data[p.pos:], []byte(word)) {
+		// Point at the first byte that differs.
+		for i := 0; i < len(word) && p.pos < len(p.data) && p.data[p.pos] == word[i]; i++ {
+			p.pos++
+		}
+		return p.unexpected()
+	}
+	p.pos += len(word)
+	return nil
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return invalid("request body nests deeper than %d levels", maxDepth)
+	}
+	return nil
+}
+
+func (p *parser) parseObject() (value, error) {
+	if err := p.enter(); err != nil {
+		return value{}, err
+	}
+	p.pos++ // '{'
+	v := value{kind: kindObject}
+	var index map[string]struct{}
+	p.skipWS()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		p.depth--
+		return v, nil
+	}
+	for {
+		p.skipWS()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return value{}, p.unexpected()
+		}
+		key, err := p.parseString()
+		if err != nil {
+			return value{}, err
+		}
+		if p.dup == "" && p.isDup(v.obj, &index, key) {
+			p.dup = formatPath(append(p.path, pathElem{key: key}))
+		}
+		p.skipWS()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return value{}, p.unexpected()
+		}
+		p.pos++
+		p.skipWS()
+		p.path = append(p.path, pathElem{key: key})
+		mv, err := p.parseValue()
+		if err != nil {
+			return value{}, err
+		}
+		p.path = p.path[:len(p.path)-1]
+		v.obj = append(v.obj, member{key: key, val: mv})
+		p.skipWS()
+		if p.pos >= len(p.data) {
+			return value{}, p.unexpected()
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			p.depth--
+			return v, nil
+		default:
+			return value{}, p.unexpected()
+		}
+	}
+}
+
+// isDup reports whether key is already among members, building an index once
+// the object grows large.
+func (p *parser) isDup(members []member, index *map[string]struct{}, key string) bool {
+	if len(members) < dupIndexThreshold {
+		for i := range members {
+			if members[i].key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if *index == nil {
+		*index = make(map[string]struct{}, 2*len(members))
+		for i := range members {
+			(*index)[members[i].key] = struct{}{}
+		}
+	}
+	if _, ok := (*index)[key]; ok {
+		return true
+	}
+	(*index)[key] = struct{}{}
+	return false
+}
+
+func (p *parser) parseArray() (value, error) {
+	if err := p.enter(); err != nil {
+		return value{}, err
+	}
+	p.pos++ // '['
+	v := value{kind: kindArray, arr: []value{}}
+	p.skipWS()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		p.depth--
+		return v, nil
+	}
+	for i := 0; ; i++ {
+		p.skipWS()
+		p.path = append(p.path, pathElem{index: i, isIdx: true})
+		ev, err := p.parseValue()
+		if err != nil {
+			return value{}, err
+		}
+		p.path = p.path[:len(p.path)-1]
+		v.arr = append(v.arr, ev)
+		p.skipWS()
+		if p.pos >= len(p.data) {
+			return value{}, p.unexpected()
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			p.depth--
+			return v, nil
+		default:
+			return value{}, p.unexpected()
+		}
+	}
+}
+
+func (p *parser) parseNumber() (value, error) {
+	start := p.pos
+	d := p.data
+	if d[p.pos] == '-' {
+		p.pos++
+	}
+	switch {
+	case p.pos < len(d) && d[p.pos] == '0':
+		p.pos++
+	case p.pos < len(d) && d[p.pos] >= '1' && d[p.pos] <= '9':
+		p.skipDigits()
+	default:
+		return value{}, p.unexpected()
+	}
+	if p.pos < len(d) && d[p.pos] == '.' {
+		p.pos++
+		if !p.skipDigits() {
+			return value{}, p.unexpected()
+		}
+	}
+	if p.pos < len(d) && (d[p.pos] == 'e' || d[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(d) && (d[p.pos] == '+' || d[p.pos] == '-') {
+			p.pos++
+		}
+		if !p.skipDigits() {
+			return value{}, p.unexpected()
+		}
+	}
+	return value{kind: kindNumber, str: string(d[start:p.pos])}, nil
+}
+
+func (p *parser) skipDigits() bool {
+	start := p.pos
+	for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+		p.pos++
+	}
+	return p.pos > start
+}
+
+// parseString reads a string starting at the opening quote. The body is
+// already known to be valid UTF-8, so only escapes and control characters
+// need attention.
+func (p *parser) parseString() (string, error) {
+	p.pos++ // opening quote
+	start := p.pos
+	d := p.data
+	for p.pos < len(d) {
+		c := d[p.pos]
+		if c == '"' {
+			s := string(d[start:p.pos])
+			p.pos++
+			return s, nil
+		}
+		if c == '\\' {
+			return p.parseEscapedString(start)
+		}
+		if c < 0x20 {
+			return "", p.malformed("control character in string")
+		}
+		p.pos++
+	}
+	return "", p.unexpected()
+}
+
+func (p *parser) parseEscapedString(start int) (string, error) {
+	d := p.data
+	buf := make([]byte, 0, p.pos-start+16)
+	buf = append(buf, d[start:p.pos]...)
+	for p.pos < len(d) {
+		c := d[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", p.malformed("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.pos++
+			continue
+		}
+		p.pos++ // backslash
+		if p.pos >= len(d) {
+			return "", p.unexpected()
+		}
+		e := d[p.pos]
+		p.pos++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, err := p.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(r) {
+				// A lone surrogate has no UTF-8 form; silently replacing it
+				// would change the client's data, so it is refused.
+				var r2 rune = -1
+				if r < 0xdc00 && p.pos+1 < len(d) && d[p.pos] == '\\' && d[p.pos+1] == 'u' {
+					p.pos += 2
+					if r2, err = p.hex4(); err != nil {
+						return "", err
+					}
+				}
+				r = utf16.DecodeRune(r, r2)
+				if r == utf8.RuneError {
+					return "", p.malformed("unpaired surrogate escape")
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			p.pos--
+			return "", p.malformed(fmt.Sprintf("invalid escape %q", "\\"+string(rune(e))))
+		}
+	}
+	return "", p.unexpected()
+}
+
+func (p *parser) hex4() (rune, error) {
+	if p.pos+4 > len(p.data) {
+		p.pos = len(p.data)
+		return 0, p.unexpected()
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := p.data[p.pos]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, p.malformed("invalid \\u escape")
+		}
+		p.pos++
+	}
+	return r, nil
+}
+
+// appendCanonical writes v with object keys sorted bytewise, no insignificant
+// whitespace, null members dropped and numbers as their literal text.
+func appendCanonical(buf []byte, v value) []byte {
+	switch v.kind {
+	case kindNull:
+		return append(buf, "null"...)
+	case kindBool:
+		if v.b {
+			return append(buf, "true"...)
+		}
+		return append(buf, "false"...)
+	case kindNumber:
+		return append(buf, v.str...)
+	case kindString:
+		return appendQuoted(buf, v.str)
+	case kindArray:
+		buf = append(buf, '[')
+		for i, e := range v.arr {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendCanonical(buf, e)
+		}
+		return append(buf, ']')
+	}
+	members := make([]member, 0, len(v.obj))
+	for _, m := range v.obj {
+		if m.val.kind != kindNull {
+			members = append(members, m)
+		}
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].key < members[j].key })
+	buf = append(buf, '{')
+	for i, m := range members {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendQuoted(buf, m.key)
+		buf = append(buf, ':')
+		buf = appendCanonical(buf, m.val)
+	}
+	return append(buf, '}')
+}
+
+// appendQuoted escapes only what JSON requires, so that equal strings always
+// encode to equal bytes whatever escapes the client used.
+func appendQuoted(buf []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			buf = append(buf, '\\', c)
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}

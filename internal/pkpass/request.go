@@ -1,0 +1,189 @@
+// Package pkpass is the pass engine without I/O: it turns a request body into
+// a validated Request, renders pass.json, and zips a signed bundle from files
+// and a signing function that the caller supplies.
+package pkpass
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// Field is one {label, value, changeMessage} entry of a field array.
+type Field struct {
+	Label, Value, ChangeMessage string
+}
+
+// Location is one geofence that makes Wallet surface the pass.
+type Location struct {
+	Latitude, Longitude float64
+	Altitude            *float64
+	RelevantText        string
+}
+
+// Request is a validated request body. Legacy title/cardLabel/label/value are
+// kept as sent, and their effect is already applied to the field arrays and
+// LogoText, so rendering needs no knowledge of them.
+type Request struct {
+	BarcodeValue, BarcodeFormat, LogoText, Description, OrganizationName string
+	PrimaryFields, SecondaryFields, HeaderFields, BackFields             []Field
+	Locations                                                            []Location
+	ColorPreset                                                          string // "" means dark
+	ExpirationDays                                                       int    // 0 = none
+	Color, LogoURL, ThumbnailURL, StripURL, IconURL                      string
+	Title, CardLabel, Label, Value                                       string // legacy, as sent
+}
+
+// Limits of the request, in characters (runes) or items.
+const (
+	MaxBarcodeValue     = 512
+	MaxLogoText         = 64
+	MaxDescription      = 128
+	MaxOrganizationName = 64
+	MaxTitle            = 64
+	MaxCardLabel        = 32
+	MaxFieldLabel       = 64
+	MaxFieldValue       = 256
+	MaxChangeMessage    = 128
+	MaxRelevantText     = 128
+	MaxFields           = 10
+	MaxLocations        = 10
+	MaxExpirationDays   = 3650
+)
+
+// Parse strictly decodes and validates a request body (POST and PUT bodies
+// alike). Errors are *walletwallet.Error with Code EINVALID and a message that
+// names the field path and the rule.
+func Parse(body []byte) (*Request, error) {
+	root, err := decodeStrict(body)
+	if err != nil {
+		return nil, err
+	}
+	d, err := mapRequest(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	d.resolveLegacy()
+	return &d.req, nil
+}
+
+// Canonical re-encodes an already-Parsed body with sorted object keys, no
+// insignificant whitespace, null members dropped and numbers as their literal
+// text, and returns it with the lowercase hex SHA-256 of it, so that key order
+// and spacing never count as a change.
+func Canonical(body []byte) (canon []byte, hash string, err error) {
+	root, err := decodeStrict(body)
+	if err != nil {
+		return nil, "", err
+	}
+	canon = appendCanonical(make([]byte, 0, len(body)), root)
+	sum := sha256.Sum256(canon)
+	return canon, hex.EncodeToString(sum[:]), nil
+}
+
+// ImageRef is one image URL of a request and the slot it fills.
+type ImageRef struct {
+	Field string // request field name, e.g. "logoURL"
+	Slot  string // "icon", "logo", "thumbnail" or "strip"
+	URL   string
+}
+
+// Images lists the image URLs the request gives, in the order icon, logo,
+// thumbnail, strip.
+func (r *Request) Images() []ImageRef {
+	var refs []ImageRef
+	for _, c := range []ImageRef{
+		{"iconURL", "icon", r.IconURL},
+		{"logoURL", "logo", r.LogoURL},
+		{"thumbnailURL", "thumbnail", r.ThumbnailURL},
+		{"stripURL", "strip", r.StripURL},
+	} {
+		if c.URL != "" {
+			refs = append(refs, c)
+		}
+	}
+	return refs
+}
+
+// Style is the PassKit style key: "storeCard" when StripURL is set (only that
+// style has a strip slot), else "generic".
+func (r *Request) Style() string {
+	if r.StripURL != "" {
+		return "storeCard"
+	}
+	return "generic"
+}
+
+// CheckPlan refuses Pro-only fields unless plan is walletwallet.PlanPro
+// (callers resolve a trial to pro or free first).
+func (r *Request) CheckPlan(plan walletwallet.Plan) error {
+	if plan == walletwallet.PlanPro {
+		return nil
+	}
+	for _, f := range []struct{ name, v string }{
+		{"color", r.Color},
+		{"logoURL", r.LogoURL},
+		{"thumbnailURL", r.ThumbnailURL},
+		{"stripURL", r.StripURL},
+		{"iconURL", r.IconURL},
+	} {
+		if f.v != "" {
+			return invalid("%s is only available on the Pro plan", f.name)
+		}
+	}
+	return nil
+}
+
+// Slug is the Content-Disposition file name stem: Title, else LogoText,
+// lowercased, each run of characters outside [a-z0-9] turned into one "-",
+// trimmed of "-"; "pass" when nothing is left.
+func (r *Request) Slug() string {
+	src := r.Title
+	if src == "" {
+		src = r.LogoText
+	}
+	src = strings.ToLower(src)
+	var sb strings.Builder
+	dash := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
+			if dash && sb.Len() > 0 {
+				sb.WriteByte('-')
+			}
+			dash = false
+			sb.WriteByte(c)
+			continue
+		}
+		dash = true
+	}
+	if sb.Len() == 0 {
+		return "pass"
+	}
+	return sb.String()
+}
+
+// fieldArrays names the field arrays in the order the API page lists them;
+// validation and errors follow it.
+var fieldArrays = []string{"primaryFields", "secondaryFields", "headerFields", "backFields"}
+
+func (r *Request) fieldArray(name string) *[]Field {
+	switch name {
+	case "primaryFields":
+		return &r.PrimaryFields
+	case "secondaryFields":
+		return &r.SecondaryFields
+	case "headerFields":
+		return &r.HeaderFields
+	}
+	return &r.BackFields
+}
+
+// itoa keeps error-path formatting short at call sites.
+func itoa(i int) string { return strconv.Itoa(i) }
