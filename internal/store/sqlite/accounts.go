@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+const accountColumns = `a.id, a.email, a.org, a.plan, a.monthly_limit, a.created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (*walletwallet.Account, error) {
+	var a walletwallet.Account
+	var plan string
+	var created int64
+	if err := row.Scan(&a.ID, &a.Email, &a.Org, &plan, &a.MonthlyLimit, &created); err != nil {
+		return nil, err
+	}
+	a.Plan = walletwallet.Plan(plan)
+	a.CreatedAt = fromMillis(created)
+	return &a, nil
+}
+
+// CreateAccount inserts a and sets a.ID and a.CreatedAt (if zero).
+func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.CreateAccount(%q)", a.Email)
+	created := orNow(a.CreatedAt)
+	var id int64
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO accounts (email, org, plan, monthly_limit, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			a.Email, a.Org, string(a.Plan), a.MonthlyLimit, millis(created)).Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	a.ID, a.CreatedAt = id, created
+	return nil
+}
+
+// Account returns the account; ENOTFOUND when missing.
+func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Account(%d)", id)
+	a, err := scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+	}
+	return a, err
+}
+
+// Accounts lists all accounts ordered by id.
+func (db *DB) Accounts(ctx context.Context) (_ []walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Accounts")
+	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts a ORDER BY a.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []walletwallet.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
+}
+
+// CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
+func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.CreateKey(account %d)", k.AccountID)
+	created := orNow(k.CreatedAt)
+	var id int64
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = ?`, k.AccountID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", k.AccountID)
+		}
+		if err != nil {
+			return err
+		}
+		var revoked any
+		if k.RevokedAt != nil {
+			revoked = millis(*k.RevokedAt)
+		}
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO api_keys (account_id, hash, hint, created_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			k.AccountID, k.Hash, k.Hint, millis(created), revoked).Scan(&id)
+		if isUniqueViolation(err) {
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	k.ID, k.CreatedAt = id, created
+	return nil
+}
+
+// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
+// Revoking a revoked key keeps the first revocation time.
+func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.RevokeKey")
+	return db.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `
+			UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ? RETURNING id`,
+			millis(orNow(at)), hash).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+		}
+		return err
+	})
+}
+
+// AccountByKey finds the account of a live key hash; ENOTFOUND when the key
+// is unknown or revoked.
+func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.AccountByKey")
+	a, err := scanAccount(db.r.QueryRowContext(ctx, `
+		SELECT `+accountColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.hash = ? AND k.revoked_at IS NULL`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+	}
+	return a, err
+}
+
+// Usage is the account's counter for a month (0 when none).
+func (db *DB) Usage(ctx context.Context, accountID int64, month string) (_ int64, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Usage(%d, %q)", accountID, month)
+	var n int64
+	err = db.r.QueryRowContext(ctx, `SELECT count FROM usage WHERE account_id = ? AND month = ?`, accountID, month).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}

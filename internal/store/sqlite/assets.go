@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// Asset returns a stored image; ENOTFOUND when missing.
+func (db *DB) Asset(ctx context.Context, key string) (_ *walletwallet.Asset, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Asset(%q)", key)
+	a := walletwallet.Asset{Key: key}
+	err = db.r.QueryRowContext(ctx, `SELECT data FROM assets WHERE key = ?`, key).Scan(&a.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "asset %s not found", key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// PutAsset stores an image; storing an existing key again is a no-op
+// (keys are content addresses, so the bytes are the same).
+func (db *DB) PutAsset(ctx context.Context, a *walletwallet.Asset) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.PutAsset(%q)", a.Key)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO assets (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, a.Key, a.Data)
+		return err
+	})
+}

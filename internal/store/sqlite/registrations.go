@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// Register adds or refreshes a registration; created reports whether it is
+// new. A push token belongs to the device, not to one pass, so a new token
+// replaces the old one on every registration of the device.
+func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (created bool, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Register(%q, %q)", r.DeviceID, r.Serial)
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM passes WHERE pass_type_id = ? AND serial = ?`,
+			r.PassTypeID, r.Serial).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return passNotFound(r.Serial)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE registrations SET push_token = ? WHERE device_id = ? AND push_token <> ?`,
+			r.PushToken, r.DeviceID, r.PushToken)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING`,
+			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, millis(orNow(time.Time{})))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		created = n == 1
+		return err
+	})
+	return created, err
+}
+
+// Unregister deletes a registration; ENOTFOUND when there is none.
+func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Unregister(%q, %q)", deviceID, serial)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE device_id = ? AND pass_type_id = ? AND serial = ?`,
+			deviceID, passTypeID, serial)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %s is not registered for pass %s", deviceID, serial)
+		}
+		return err
+	})
+}
+
+// UpdatedSerials lists the device's serials of passTypeID modified strictly
+// after since (compared in whole milliseconds; zero time = all) and the
+// latest last-modified among them.
+func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.UpdatedSerials(%q)", deviceID)
+	after := int64(math.MinInt64)
+	if !since.IsZero() {
+		after = millis(since)
+	}
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT p.serial, p.last_modified
+		FROM registrations r JOIN passes p ON p.pass_type_id = r.pass_type_id AND p.serial = r.serial
+		WHERE r.device_id = ? AND r.pass_type_id = ? AND p.last_modified > ?
+		ORDER BY p.serial`, deviceID, passTypeID, after)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer rows.Close()
+	var max int64
+	for rows.Next() {
+		var s string
+		var lm int64
+		if err := rows.Scan(&s, &lm); err != nil {
+			return nil, time.Time{}, err
+		}
+		serials = append(serials, s)
+		if len(serials) == 1 || lm > max {
+			max = lm
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(serials) == 0 {
+		return nil, time.Time{}, nil
+	}
+	return serials, fromMillis(max), nil
+}
+
+// RegistrationCount is the number of devices registered for a pass.
+func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.RegistrationCount(%q)", serial)
+	var n int
+	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM registrations WHERE pass_type_id = ? AND serial = ?`,
+		passTypeID, serial).Scan(&n)
+	return n, err
+}
+
+// DeleteRegistrationsByToken removes every registration carrying pushToken
+// and returns how many went.
+func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.DeleteRegistrationsByToken")
+	var n int64
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE push_token = ?`, pushToken)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -1,0 +1,195 @@
+// Package sqlite is the SQLite backend of walletwallet.Store (modernc.org/sqlite,
+// pure Go). One writer connection serialises every write transaction, which
+// starts with BEGIN IMMEDIATE so concurrent writers queue on the lock instead
+// of failing with SQLITE_BUSY; a pool of query-only connections serves reads
+// from the WAL concurrently.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/migrations"
+)
+
+// DB is a walletwallet.Store on one SQLite file.
+type DB struct {
+	w *sql.DB // the only writer: MaxOpenConns(1)
+	r *sql.DB // query-only readers
+
+	mu   sync.Mutex
+	subs map[chan struct{}]struct{}
+}
+
+// busy_timeout comes first: the other pragmas may need a lock that another
+// process (the CLI writing next to serve) holds for a moment.
+const (
+	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	readerParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)"
+)
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (_ *DB, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Open(%q)", path)
+	if path == "" || path == ":memory:" {
+		// Separate reader and writer pools would each see their own memory database.
+		return nil, errors.New("a file path is required")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+	}
+	w, err := sql.Open("sqlite", path+"?"+writerParams)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := migrations.UpSQLite(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", path+"?"+readerParams)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, 2*runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return &DB{w: w, r: r, subs: make(map[chan struct{}]struct{})}, nil
+}
+
+// Ping checks both pools can reach the file.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite ping: %w", err)
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// PushJobNotifications signals the returned channel after every committed
+// enqueue of a push job by this handle. Other processes do not enqueue jobs
+// on SQLite (only serve writes passes), so in-process signals suffice.
+func (db *DB) PushJobNotifications(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	db.mu.Lock()
+	db.subs[ch] = struct{}{}
+	db.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		db.mu.Lock()
+		delete(db.subs, ch)
+		db.mu.Unlock()
+	}()
+	return ch
+}
+
+func (db *DB) notifyPushJob() {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for ch := range db.subs {
+		// The buffer of one holds a pending wake-up; more would say nothing new.
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer).
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// millis stores times as integer Unix milliseconds.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// orNow gives zero times the current time, truncated to what the column keeps.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// countUsage adds one to the account's counter for q.Month unless it has
+// reached q.Limit; EQUOTA otherwise. The conditional upsert is the whole
+// check, so it stays exact however many requests race.
+func countUsage(ctx context.Context, tx *sql.Tx, accountID int64, q walletwallet.Quota) error {
+	if q.Limit <= 0 {
+		return quotaError(q)
+	}
+	var n int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO usage (account_id, month, count) VALUES (?, ?, 1)
+		ON CONFLICT (account_id, month) DO UPDATE SET count = usage.count + 1
+		WHERE usage.count < ?
+		RETURNING count`, accountID, q.Month, q.Limit).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return quotaError(q)
+	}
+	return err
+}
+
+func quotaError(q walletwallet.Quota) error {
+	return walletwallet.Errorf(walletwallet.EQUOTA, "monthly limit of %d passes reached for %s", q.Limit, q.Month)
+}
+
+// nullBytes keeps an absent blob NULL rather than an empty value.
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
