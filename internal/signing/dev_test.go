@@ -3,7 +3,9 @@ package signing
 import (
 	"bytes"
 	"crypto/rsa"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -217,5 +219,55 @@ func TestDevIdentityTightensDirMode(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode %v, want 0700", st.Mode().Perm())
+	}
+}
+
+// devHelperEnv makes the test binary act as a second process calling DevIdentity.
+const devHelperEnv = "WW_SIGNING_DEV_HELPER_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(devHelperEnv); dir != "" {
+		id, created, err := DevIdentity(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s %v\n", id.Cert.SerialNumber, created)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestDevIdentityTwoProcesses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dev-identity")
+	const n = 3
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]bytes.Buffer, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0])
+		cmds[i].Env = append(os.Environ(), devHelperEnv+"="+dir)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serials := map[string]bool{}
+	created := 0
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, outs[i].String())
+		}
+		var serial string
+		var made bool
+		if _, err := fmt.Sscan(outs[i].String(), &serial, &made); err != nil {
+			t.Fatalf("process %d output %q: %v", i, outs[i].String(), err)
+		}
+		serials[serial] = true
+		if made {
+			created++
+		}
+	}
+	if len(serials) != 1 || created != 1 {
+		t.Errorf("%d processes saw %d different signers and %d created the chain; want 1 signer, 1 creator", n, len(serials), created)
 	}
 }

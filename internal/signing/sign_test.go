@@ -143,6 +143,11 @@ func checkStructure(t *testing.T, sig, manifest []byte, id *Identity, before tim
 	if got := p7.Signers[0].DigestAlgorithm.Algorithm; !got.Equal(pkcs7.OIDDigestAlgorithmSHA256) {
 		t.Errorf("digest algorithm %v, want SHA-256", got)
 	}
+	if _, isRSA := id.Key.(*rsa.PrivateKey); isRSA {
+		if got := p7.Signers[0].DigestEncryptionAlgorithm.Algorithm; !got.Equal(pkcs7.OIDEncryptionAlgorithmRSA) {
+			t.Errorf("signature algorithm %v, want rsaEncryption as OpenSSL and signpass write", got)
+		}
+	}
 	var digest []byte
 	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeMessageDigest, &digest); err != nil {
 		t.Fatal(err)
