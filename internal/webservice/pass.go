@@ -1,0 +1,154 @@
+package webservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// settleSlack is how long after the end of a pass's last-modified second we
+// still distrust that second as a validator. A version's lastModified is
+// taken before its transaction commits, so a second version stamped in the
+// same second may become visible a little after the second is over.
+const settleSlack = 2 * time.Second
+
+// lastModifiedHeader is the Last-Modified value to send for a version
+// modified at lm, answered at now.
+//
+// HTTP dates have whole seconds, lastModified has milliseconds. If we sent
+// lm's own second while that second may still see another version, a device
+// holding the first version would send it back as If-Modified-Since, and the
+// second version (same second, so not "after" it) would wrongly get a 304.
+// So until the second is over (plus settleSlack) we send the second before
+// it: the device's next If-Modified-Since is then older than any version of
+// that second and it gets a 200 — at worst one needless download per device.
+// Once the second has settled no new version can land in it, and the exact
+// second is a safe validator: 304 iff the version's second <= If-Modified-Since.
+func lastModifiedHeader(lm, now time.Time) time.Time {
+	sec := lm.Truncate(time.Second)
+	if now.Before(sec.Add(time.Second + settleSlack)) {
+		return sec.Add(-time.Second)
+	}
+	return sec
+}
+
+// etag is an exact validator of one version, for clients that send
+// If-None-Match; it is not limited to whole seconds.
+func etag(p *walletwallet.Pass) string {
+	h := p.Hash
+	if len(h) > 16 {
+		h = h[:16]
+	}
+	return `"` + formatTag(p.LastModified) + "-" + h + `"`
+}
+
+// etagMatch reports whether an If-None-Match value names tag (weak
+// comparison, as RFC 9110 prescribes for If-None-Match).
+func etagMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// notModified evaluates the request's validators against the version.
+// If-None-Match, when present, wins over If-Modified-Since (RFC 9110 §13.2.2).
+func notModified(r *http.Request, p *walletwallet.Pass, modSecond time.Time) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return etagMatch(inm, etag(p))
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	return !modSecond.After(t)
+}
+
+func (s *service) handlePass(w http.ResponseWriter, r *http.Request) error {
+	passTypeID, serial := r.PathValue("passTypeID"), r.PathValue("serial")
+	p, err := s.authorize(r, passTypeID, serial)
+	if err != nil {
+		return err
+	}
+	lastMod := lastModifiedHeader(p.LastModified, s.now())
+	h := w.Header()
+	h.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
+	h.Set("ETag", etag(p))
+	// Devices must always revalidate: the pass changes in place.
+	h.Set("Cache-Control", "no-cache")
+	// Validators are checked before the blob is needed, so a 304 never
+	// triggers a rebuild.
+	// Compare with the version's own second, not with the header value:
+	// a device that got the second-before is thereby always sent a 200.
+	if notModified(r, p, p.LastModified.Truncate(time.Second)) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	blob, err := s.blob(r.Context(), p)
+	if err != nil {
+		// The validators above described a body we are not sending.
+		h.Del("Last-Modified")
+		h.Del("ETag")
+		h.Del("Cache-Control")
+		return err
+	}
+	h.Set("Content-Type", "application/vnd.apple.pkpass")
+	h.Set("Content-Length", fmt.Sprint(len(blob)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(blob)
+	return nil
+}
+
+// blob returns the signed pass of version p, rebuilding it when the store
+// has none. Concurrent requests for one version share one rebuild.
+func (s *service) blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error) {
+	if p.Blob != nil {
+		return p.Blob, nil
+	}
+	if s.rebuilder == nil {
+		return nil, errors.New("webservice: pass has no stored blob and no rebuilder is configured")
+	}
+	key := p.PassTypeID + "\x00" + p.Serial + "\x00" + formatTag(p.LastModified)
+	ch := s.rebuilds.DoChan(key, func() (any, error) {
+		// The rebuild serves every waiter, so it must not die with the
+		// request that happened to start it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
+		defer cancel()
+		// A request that read the pass before an earlier rebuild stored
+		// its blob arrives here after that flight ended: reuse the blob.
+		if cur, err := s.store.Pass(ctx, p.PassTypeID, p.Serial); err == nil &&
+			cur.Blob != nil && cur.LastModified.Equal(p.LastModified) {
+			return cur.Blob, nil
+		}
+		b, err := s.rebuilder.Rebuild(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("webservice: rebuild pass %s/%s: %w", p.PassTypeID, p.Serial, err)
+		}
+		if err := s.store.SetBlob(ctx, p.PassTypeID, p.Serial, p.LastModified, b); err != nil {
+			// The device still gets its pass; the next fetch rebuilds again.
+			s.log.WarnContext(ctx, "storing rebuilt pass failed", "pass_type_id", p.PassTypeID, "serial", p.Serial, "err", err)
+		}
+		return b, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]byte), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
