@@ -168,7 +168,7 @@ func validPushToken(t string) bool {
 
 // readBody reads at most limit bytes of the request body; more is a 413.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	b, err := readAll(http.MaxBytesReader(w, r.Body, limit))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, walletwallet.Errorf(walletwallet.ETOOLARGE, "request body is larger than %d bytes", limit)
@@ -309,8 +309,6 @@ func truncate(m string, n int) (string, bool) {
 	}
 	return m, false
 }
-
-func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
 
 // decodeStrict decodes exactly one JSON value into v; trailing data is an error.
 func decodeStrict(b []byte, v any) error {
