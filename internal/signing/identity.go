@@ -197,11 +197,7 @@ func newIdentity(cert *x509.Certificate, key crypto.PrivateKey, wwdr *x509.Certi
 			"pass certificate %s has no OU (team identifier) in its subject; set the team identifier explicitly", certLabel(cert))
 	}
 	id := &Identity{Cert: cert, Key: signer, WWDR: wwdr, PassTypeID: passTypeID, TeamID: teamID}
-	id.tlsCert = tls.Certificate{
-		Certificate: [][]byte{cert.Raw, wwdr.Raw},
-		PrivateKey:  signer,
-		Leaf:        cert,
-	}
+	id.tlsCert = tlsCertificate(cert, wwdr, signer)
 	return id, nil
 }
 
@@ -226,7 +222,21 @@ func checkKey(cert *x509.Certificate, key crypto.PrivateKey) (crypto.Signer, err
 
 // TLSCertificate is the signer certificate and key, with the WWDR in the
 // chain, for APNs client authentication.
-func (id *Identity) TLSCertificate() tls.Certificate { return id.tlsCert }
+func (id *Identity) TLSCertificate() tls.Certificate {
+	if id.tlsCert.Certificate == nil {
+		// An Identity assembled outside this package has no precomputed chain.
+		return tlsCertificate(id.Cert, id.WWDR, id.Key)
+	}
+	return id.tlsCert
+}
+
+func tlsCertificate(cert, wwdr *x509.Certificate, key crypto.Signer) tls.Certificate {
+	chain := [][]byte{cert.Raw}
+	if wwdr != nil {
+		chain = append(chain, wwdr.Raw)
+	}
+	return tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: cert}
+}
 
 func readFile(what, path string) ([]byte, error) {
 	data, err := os.ReadFile(path)

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 
 	"github.com/smallstep/pkcs7"
@@ -21,6 +22,9 @@ var rsaSignatureAlgorithm = pkix.AlgorithmIdentifier{
 // signed attributes contentType, messageDigest and signingTime, and the
 // signer and WWDR certificates (not the root). Safe for concurrent use.
 func (id *Identity) Sign(manifest []byte) ([]byte, error) {
+	if id.Cert == nil || id.WWDR == nil || id.Key == nil {
+		return nil, errors.New("signing.Sign: identity lacks its certificate, WWDR or key")
+	}
 	sd, err := pkcs7.NewSignedData(manifest)
 	if err != nil {
 		return nil, fmt.Errorf("signing.Sign: %w", err)

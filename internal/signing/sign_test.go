@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,12 +211,23 @@ func TestTLSCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := id.TLSCertificate()
-	if len(tc.Certificate) != 2 || !bytes.Equal(tc.Certificate[0], id.Cert.Raw) || !bytes.Equal(tc.Certificate[1], id.WWDR.Raw) {
-		t.Errorf("chain is not signer + WWDR")
+	tests := []struct {
+		name string
+		id   *Identity
+	}{
+		{"built by this package", id},
+		{"struct literal from elsewhere", &Identity{Cert: id.Cert, Key: id.Key, WWDR: id.WWDR}},
 	}
-	if tc.PrivateKey != id.Key || tc.Leaf != id.Cert {
-		t.Errorf("key or leaf not the identity's")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := tt.id.TLSCertificate()
+			if len(tc.Certificate) != 2 || !bytes.Equal(tc.Certificate[0], id.Cert.Raw) || !bytes.Equal(tc.Certificate[1], id.WWDR.Raw) {
+				t.Errorf("chain is not signer + WWDR")
+			}
+			if tc.PrivateKey != id.Key || tc.Leaf != id.Cert {
+				t.Errorf("key or leaf not the identity's")
+			}
+		})
 	}
 }
 
@@ -247,5 +260,40 @@ func BenchmarkRSASignPKCS1v15(b *testing.B) {
 		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTLSClientAuth checks the signer works as a TLS client certificate
+// against a server that verifies clientAuth, as APNs does.
+func TestTLSClientAuth(t *testing.T) {
+	id, rootPEM, err := NewTestChain("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _, err := NewTestChain("", "") // any certificate will do for the server side
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(rootPEM)
+	cConn, sConn := net.Pipe()
+	srv := tls.Server(sConn, &tls.Config{
+		Certificates: []tls.Certificate{server.TLSCertificate()},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+	})
+	cli := tls.Client(cConn, &tls.Config{
+		Certificates:       []tls.Certificate{id.TLSCertificate()},
+		InsecureSkipVerify: true, // only the client side is under test
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Handshake(); srv.Close() }()
+	cliErr := cli.Handshake()
+	cli.Close()
+	if err := <-errc; err != nil {
+		t.Fatalf("server rejected the signer as client certificate: %v", err)
+	}
+	if cliErr != nil {
+		t.Fatal(cliErr)
 	}
 }
