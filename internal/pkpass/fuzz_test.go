@@ -42,12 +42,9 @@ func FuzzParseBuild(f *testing.F) {
 			if !errors.As(err, &we) || we.Code != walletwallet.EINVALID || we.Message == "" {
 				t.Fatalf("Parse error %v is not an EINVALID client error", err)
 			}
-			if cerr == nil {
-				// Canonical must not change validity.
-				if _, err2 := Parse(canon); err2 == nil {
-					t.Fatalf("body %q is invalid (%v) but its canonical form %q parses", body, err, canon)
-				}
-			}
+			// No claim about Canonical here: it is defined on Parsed bodies
+			// only, and dropping nulls can hide e.g. {"serialNumber":null}.
+			_ = canon
 			return
 		}
 		if cerr != nil {

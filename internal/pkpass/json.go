@@ -16,9 +16,14 @@ import (
 // request schema itself never nests deeper than three levels.
 const maxDepth = 32
 
-// dupIndexThreshold is the member count above which duplicate detection
-// switches from a linear scan to a map, keeping huge objects linear overall.
-const dupIndexThreshold = 16
+// A valid request holds about 300 JSON values and no container with more than
+// 21 children. Beyond these bounds the parser still checks syntax but stops
+// building the tree, so a hostile 1 MiB body cannot cost tens of megabytes.
+// Such a body is always invalid, and the stored prefix is enough to say why.
+const (
+	maxChildren = 64   // children stored per array or object
+	maxValues   = 4096 // values stored per body
+)
 
 type kind uint8
 
@@ -96,6 +101,19 @@ type parser struct {
 	// so that a syntax error later in the body still wins: it is the more
 	// fundamental problem.
 	dup string
+	// stored counts tree values; truncated records that some were dropped.
+	stored    int
+	truncated bool
+}
+
+// keep reports whether a new child of a container with n children is stored.
+func (p *parser) keep(n int) bool {
+	if n >= maxChildren || p.stored >= maxValues {
+		p.truncated = true
+		return false
+	}
+	p.stored++
+	return true
 }
 
 type syntaxError struct {
@@ -108,24 +126,33 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.m
 // decodeStrict parses body as exactly one JSON value, rejecting everything
 // RFC 8259 rejects plus invalid UTF-8, duplicate keys, lone surrogate escapes
 // and trailing data. Errors are client errors (*walletwallet.Error).
-func decodeStrict(body []byte) (value, error) {
-	if !utf8.Valid(body) {
-		return value{}, invalid("request body is not valid UTF-8")
+// truncated reports that the tree lacks values beyond maxChildren/maxValues.
+func decodeStrict(body []byte) (v value, truncated bool, err error) {
+	v, p, err := decodeTree(body)
+	if err != nil {
+		return value{}, false, err
 	}
-	p := parser{data: body}
+	return v, p.truncated, nil
+}
+
+func decodeTree(body []byte) (value, *parser, error) {
+	if !utf8.Valid(body) {
+		return value{}, nil, invalid("request body is not valid UTF-8")
+	}
+	p := &parser{data: body}
 	p.skipWS()
 	v, err := p.parseValue()
 	if err != nil {
-		return value{}, err
+		return value{}, p, err
 	}
 	p.skipWS()
 	if p.pos != len(p.data) {
-		return value{}, invalid("unexpected data after the JSON object")
+		return value{}, p, invalid("unexpected data after the JSON object")
 	}
 	if p.dup != "" {
-		return value{}, invalid("duplicate field %q", p.dup)
+		return value{}, p, invalid("duplicate field %q", p.dup)
 	}
-	return v, nil
+	return v, p, nil
 }
 
 func invalid(format string, args ...any) error {
@@ -205,7 +232,6 @@ func (p *parser) parseObject() (value, error) {
 	}
 	p.pos++ // '{'
 	v := value{kind: kindObject}
-	var index map[string]struct{}
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -221,7 +247,10 @@ func (p *parser) parseObject() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		if p.dup == "" && p.isDup(v.obj, &index, key) {
+		// Only stored members are checked for duplicates: an object too big
+		// to store has unknown fields, which is reported instead.
+		store := p.keep(len(v.obj))
+		if store && p.dup == "" && hasKey(v.obj, key) {
 			p.dup = formatPath(append(p.path, pathElem{key: key}))
 		}
 		p.skipWS()
@@ -236,7 +265,9 @@ func (p *parser) parseObject() (value, error) {
 			return value{}, err
 		}
 		p.path = p.path[:len(p.path)-1]
-		v.obj = append(v.obj, member{key: key, val: mv})
+		if store {
+			v.obj = append(v.obj, member{key: key, val: mv})
+		}
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return value{}, p.unexpected()
@@ -254,27 +285,13 @@ func (p *parser) parseObject() (value, error) {
 	}
 }
 
-// isDup reports whether key is already among members, building an index once
-// the object grows large.
-func (p *parser) isDup(members []member, index *map[string]struct{}, key string) bool {
-	if len(members) < dupIndexThreshold {
-		for i := range members {
-			if members[i].key == key {
-				return true
-			}
-		}
-		return false
-	}
-	if *index == nil {
-		*index = make(map[string]struct{}, 2*len(members))
-		for i := range members {
-			(*index)[members[i].key] = struct{}{}
+// hasKey is a linear scan: stored objects have at most maxChildren members.
+func hasKey(members []member, key string) bool {
+	for i := range members {
+		if members[i].key == key {
+			return true
 		}
 	}
-	if _, ok := (*index)[key]; ok {
-		return true
-	}
-	(*index)[key] = struct{}{}
 	return false
 }
 
@@ -298,7 +315,9 @@ func (p *parser) parseArray() (value, error) {
 			return value{}, err
 		}
 		p.path = p.path[:len(p.path)-1]
-		v.arr = append(v.arr, ev)
+		if p.keep(len(v.arr)) {
+			v.arr = append(v.arr, ev)
+		}
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return value{}, p.unexpected()

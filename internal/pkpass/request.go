@@ -58,7 +58,7 @@ const (
 // alike). Errors are *walletwallet.Error with Code EINVALID and a message that
 // names the field path and the rule.
 func Parse(body []byte) (*Request, error) {
-	root, err := decodeStrict(body)
+	root, truncated, err := decodeStrict(body)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,17 @@ func Parse(body []byte) (*Request, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
+	if truncated {
+		// Unreachable for any body within the schema; a backstop so a partly
+		// stored tree can never pass as a whole request.
+		return nil, tooManyValues()
+	}
 	d.resolveLegacy()
 	return &d.req, nil
+}
+
+func tooManyValues() error {
+	return invalid("request body has more values than any valid request (over %d in one array or object, or %d in all)", maxChildren, maxValues)
 }
 
 // Canonical re-encodes an already-Parsed body with sorted object keys, no
@@ -78,9 +87,12 @@ func Parse(body []byte) (*Request, error) {
 // text, and returns it with the lowercase hex SHA-256 of it, so that key order
 // and spacing never count as a change.
 func Canonical(body []byte) (canon []byte, hash string, err error) {
-	root, err := decodeStrict(body)
+	root, truncated, err := decodeStrict(body)
 	if err != nil {
 		return nil, "", err
+	}
+	if truncated {
+		return nil, "", tooManyValues()
 	}
 	canon = appendCanonical(make([]byte, 0, len(body)), root)
 	sum := sha256.Sum256(canon)

@@ -3,6 +3,7 @@ package pkpass
 import (
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -328,6 +329,42 @@ func TestSlug(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.req.Slug(); got != tc.want {
 				t.Errorf("Slug = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseHugeBodies: bodies far outside the schema are refused with the
+// right message, and without building a tree proportional to their size.
+func TestParseHugeBodies(t *testing.T) {
+	zeros := rep("0,", 500_000) + "0"
+	tests := []struct {
+		name     string
+		body     string
+		want     string
+		maxAlloc uint64 // bytes allocated by Parse
+	}{
+		{"huge unknown array", body(`,"x":[` + zeros + `]`), `unknown field "x"`, 4 << 20},
+		{"huge field array", body(`,"backFields":[` + strings.TrimSuffix(rep(`{"value":"v"},`, 50_000), ",") + `]`), "backFields must have at most 10 items", 4 << 20},
+		{"huge nested object", body(`,"x":{` + bigObject(50_000) + `}`), `unknown field "x"`, 8 << 20},
+		{"many top-level members", `{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L",` + bigObject(100) + `}`, `unknown field "k0"`, 1 << 20},
+		{"wide and nested", body(`,"x":[` + strings.TrimSuffix(rep(`[[`+zeros[:199]+`]],`, 2000), ",") + `]`), `unknown field "x"`, 4 << 20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := []byte(tc.body)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := Parse(b)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("Parse error = %v, want prefix %q", err, tc.want)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > tc.maxAlloc {
+				t.Errorf("Parse of %d bytes allocated %d bytes, want at most %d", len(b), got, tc.maxAlloc)
+			}
+			if _, _, err := Canonical(b); err == nil {
+				t.Error("Canonical succeeded on a truncated body")
 			}
 		})
 	}
