@@ -11,31 +11,11 @@ import (
 	"github.com/walletwallet/walletwallet"
 )
 
-// settleSlack is how long after the end of a pass's last-modified second we
-// still distrust that second as a validator. A version's lastModified is
-// taken before its transaction commits, so a second version stamped in the
-// same second may become visible a little after the second is over.
-const settleSlack = 2 * time.Second
-
-// lastModifiedHeader is the Last-Modified value to send for a version
-// modified at lm, answered at now.
-//
-// HTTP dates have whole seconds, lastModified has milliseconds. If we sent
-// lm's own second while that second may still see another version, a device
-// holding the first version would send it back as If-Modified-Since, and the
-// second version (same second, so not "after" it) would wrongly get a 304.
-// So until the second is over (plus settleSlack) we send the second before
-// it: the device's next If-Modified-Since is then older than any version of
-// that second and it gets a 200 — at worst one needless download per device.
-// Once the second has settled no new version can land in it, and the exact
-// second is a safe validator: 304 iff the version's second <= If-Modified-Since.
-func lastModifiedHeader(lm, now time.Time) time.Time {
-	sec := lm.Truncate(time.Second)
-	if now.Before(sec.Add(time.Second + settleSlack)) {
-		return sec.Add(-time.Second)
-	}
-	return sec
-}
+// Last-Modified carries whole seconds while lastModified has milliseconds.
+// The API stamps every new version of a pass in a later second than the one
+// before (see api.nextVersionTime), so a version's second identifies it and
+// "304 iff the version's second <= If-Modified-Since" never hides a newer
+// version from a device that holds an older one of the same second.
 
 // etag is an exact validator of one version, for clients that send
 // If-None-Match; it is not limited to whole seconds.
@@ -82,17 +62,15 @@ func (s *service) handlePass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lastMod := lastModifiedHeader(p.LastModified, s.now())
+	modSecond := p.LastModified.Truncate(time.Second)
 	h := w.Header()
-	h.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
+	h.Set("Last-Modified", modSecond.UTC().Format(http.TimeFormat))
 	h.Set("ETag", etag(p))
 	// Devices must always revalidate: the pass changes in place.
 	h.Set("Cache-Control", "no-cache")
 	// Validators are checked before the blob is needed, so a 304 never
 	// triggers a rebuild.
-	// Compare with the version's own second, not with the header value:
-	// a device that got the second-before is thereby always sent a 200.
-	if notModified(r, p, p.LastModified.Truncate(time.Second)) {
+	if notModified(r, p, modSecond) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
