@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+const accountColumns = `a.id, a.email, a.org, a.plan, a.monthly_limit, a.created_at`
+
+func scanAccount(row pgx.Row) (*walletwallet.Account, error) {
+	var a walletwallet.Account
+	var plan string
+	if err := row.Scan(&a.ID, &a.Email, &a.Org, &plan, &a.MonthlyLimit, &a.CreatedAt); err != nil {
+		return nil, err
+	}
+	a.Plan = walletwallet.Plan(plan)
+	a.CreatedAt = a.CreatedAt.UTC()
+	return &a, nil
+}
+
+// CreateAccount inserts a and sets a.ID and a.CreatedAt (if zero).
+func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.CreateAccount(%q)", a.Email)
+	created := orNow(a.CreatedAt)
+	var id int64
+	err = db.pool.QueryRow(ctx, `
+		INSERT INTO accounts (email, org, plan, monthly_limit, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		a.Email, a.Org, string(a.Plan), a.MonthlyLimit, created).Scan(&id)
+	if err != nil {
+		return err
+	}
+	a.ID, a.CreatedAt = id, created
+	return nil
+}
+
+// Account returns the account; ENOTFOUND when missing.
+func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Account(%d)", id)
+	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+	}
+	return a, err
+}
+
+// Accounts lists all accounts ordered by id.
+func (db *DB) Accounts(ctx context.Context) (_ []walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Accounts")
+	rows, err := db.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts a ORDER BY a.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []walletwallet.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
+}
+
+// CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
+func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.CreateKey(account %d)", k.AccountID)
+	created := orNow(k.CreatedAt)
+	var revoked *time.Time
+	if k.RevokedAt != nil {
+		r := ts(*k.RevokedAt)
+		revoked = &r
+	}
+	var id int64
+	// Selecting from accounts makes an unknown account a missing row rather
+	// than a foreign-key error to decode.
+	err = db.pool.QueryRow(ctx, `
+		INSERT INTO api_keys (account_id, hash, hint, created_at, revoked_at)
+		SELECT id, $2, $3, $4, $5 FROM accounts WHERE id = $1
+		RETURNING id`,
+		k.AccountID, k.Hash, k.Hint, created, revoked).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", k.AccountID)
+	case isUniqueViolation(err):
+		return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+	case err != nil:
+		return err
+	}
+	k.ID, k.CreatedAt = id, created
+	return nil
+}
+
+// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
+// Revoking a revoked key keeps the first revocation time.
+func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.RevokeKey")
+	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2`, orNow(at), hash)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+	}
+	return nil
+}
+
+// AccountByKey finds the account of a live key hash; ENOTFOUND when the key
+// is unknown or revoked.
+func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "postgres.AccountByKey")
+	a, err := scanAccount(db.pool.QueryRow(ctx, `
+		SELECT `+accountColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.hash = $1 AND k.revoked_at IS NULL`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+	}
+	return a, err
+}
+
+// Usage is the account's counter for a month (0 when none).
+func (db *DB) Usage(ctx context.Context, accountID int64, month string) (_ int64, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Usage(%d, %q)", accountID, month)
+	var n int64
+	err = db.pool.QueryRow(ctx, `SELECT count FROM usage WHERE account_id = $1 AND month = $2`, accountID, month).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}

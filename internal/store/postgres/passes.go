@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+func passNotFound(serial string) error {
+	return walletwallet.Errorf(walletwallet.ENOTFOUND, "pass %s not found", serial)
+}
+
+// CreatePass counts one request against q and inserts p in one transaction;
+// EQUOTA (nothing written) when the counter is at q.Limit.
+func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.CreatePass(%q)", p.Serial)
+	first := orNow(p.FirstIssued)
+	last := p.LastModified
+	if last.IsZero() {
+		last = first
+	}
+	last = ts(last)
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		if err := countUsage(ctx, tx, p.AccountID, q); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, first, last, p.Blob)
+		if isUniqueViolation(err) {
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p.FirstIssued, p.LastModified = first, last
+	return nil
+}
+
+// Pass returns a pass; ENOTFOUND when missing.
+func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwallet.Pass, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Pass(%q)", serial)
+	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
+	err = db.pool.QueryRow(ctx, `
+		SELECT auth_token, account_id, request, hash, first_issued, last_modified, blob
+		FROM passes WHERE pass_type_id = $1 AND serial = $2`, passTypeID, serial).
+		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &p.FirstIssued, &p.LastModified, &p.Blob)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, passNotFound(serial)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.FirstIssued, p.LastModified = p.FirstIssued.UTC(), p.LastModified.UTC()
+	return &p, nil
+}
+
+// UpdatePass applies a changed PUT in one transaction (see walletwallet.Store).
+// The stored last-modified only moves forward: an update in the same
+// millisecond as the previous one gets the next millisecond, so a device that
+// asked "updated since T" can never miss it. UpdateResult.LastModified is the
+// value stored, the one SetBlob must be given.
+func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (_ *walletwallet.UpdateResult, err error) {
+	defer walletwallet.Wrap(&err, "postgres.UpdatePass(%q)", u.Serial)
+	var res walletwallet.UpdateResult
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		var owner int64
+		var hash string
+		var stored time.Time
+		// NO KEY UPDATE serialises updates of this pass without blocking
+		// registrations, whose foreign-key checks only take KEY SHARE.
+		err := tx.QueryRow(ctx, `
+			SELECT account_id, hash, last_modified FROM passes
+			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
+			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return passNotFound(u.Serial)
+		}
+		if err != nil {
+			return err
+		}
+		stored = stored.UTC()
+		switch {
+		case owner != u.AccountID:
+			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", u.Serial)
+		case hash == u.Hash:
+			res = walletwallet.UpdateResult{Unchanged: true, LastModified: stored}
+			return nil
+		case hash != u.PrevHash:
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", u.Serial)
+		}
+		if err := countUsage(ctx, tx, owner, q); err != nil {
+			return err
+		}
+		last := orNow(u.LastModified)
+		if !last.After(stored) {
+			last = stored.Add(time.Millisecond)
+		}
+		var n int
+		// One statement writes the pass, counts the devices and, when there
+		// are any, enqueues one job (not one row per device: the worker pages
+		// through the registrations when it runs) and notifies every instance.
+		err = tx.QueryRow(ctx, `
+			WITH upd AS (
+				UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
+				WHERE pass_type_id = $1 AND serial = $2
+			), devices AS (
+				SELECT count(*) AS n FROM registrations WHERE pass_type_id = $1 AND serial = $2
+			), job AS (
+				INSERT INTO push_jobs (pass_type_id, serial, created_at)
+				SELECT $1, $2, $5 FROM devices WHERE n > 0
+				RETURNING id
+			)
+			SELECT n, (SELECT count(*) FROM job) FROM devices`,
+			u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob).Scan(&n, new(int))
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
+				return err
+			}
+		}
+		res = walletwallet.UpdateResult{LastModified: last, NotifiedDevices: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SetBlob stores a rebuilt blob for the version with this last-modified time;
+// a no-op when the pass has moved on.
+func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModified time.Time, blob []byte) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.SetBlob(%q)", serial)
+	_, err = db.pool.Exec(ctx, `
+		UPDATE passes SET blob = $4 WHERE pass_type_id = $1 AND serial = $2 AND last_modified = $3`,
+		passTypeID, serial, ts(lastModified), blob)
+	return err
+}

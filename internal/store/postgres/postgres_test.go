@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/storetest"
+)
+
+// adminURL is a superuser DSN from WW_TEST_POSTGRES_URL (scripts/with-postgres.sh
+// sets it). Without it the tests skip, except in CI where that is a failure.
+func adminURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("WW_TEST_POSTGRES_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("PostgreSQL tests need WW_TEST_POSTGRES_URL")
+		}
+		t.Skip("WW_TEST_POSTGRES_URL not set; run under scripts/with-postgres.sh to test the PostgreSQL backend")
+	}
+	return u
+}
+
+// freshDatabase creates an empty database for one test, drops it afterwards
+// and returns its URL.
+func freshDatabase(t testing.TB) string {
+	t.Helper()
+	admin := adminURL(t)
+	ctx := context.Background()
+	name := "ww_" + lower(rand.Text()[:16])
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// lower keeps database names unquoted identifiers.
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func openFresh(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), freshDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after the database's cleanup, so it runs before the drop.
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) walletwallet.Store { return openFresh(t) })
+}
+
+// Several instances starting at once on a fresh database: the advisory lock
+// must let exactly one migrate while the others wait and then find it done.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	dbURL := freshDatabase(t)
+	ctx := context.Background()
+	const n = 6
+	dbs := make([]*DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { dbs[i], errs[i] = Open(ctx, dbURL) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open #%d: %v", i, err)
+			continue
+		}
+		defer dbs[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	var applied int
+	if err := dbs[0].pool.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id = 1`).Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if applied != 1 {
+		t.Fatalf("migration 1 recorded %d times, want 1", applied)
+	}
+	for i, db := range dbs {
+		if _, err := db.Accounts(ctx); err != nil {
+			t.Fatalf("instance %d cannot query: %v", i, err)
+		}
+	}
+}
+
+// Instances claiming at once must each get a different job.
+func TestConcurrentClaimsTakeDistinctJobs(t *testing.T) {
+	db := openFresh(t)
+	ctx := context.Background()
+	a := &walletwallet.Account{Email: "c@example.com", Plan: walletwallet.PlanPro}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	const jobs = 8
+	t0 := time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)
+	for i := range jobs {
+		serial := storetest.NewSerial()
+		p := &walletwallet.Pass{PassTypeID: storetest.PassTypeID, Serial: serial, AuthToken: "t", AccountID: a.ID,
+			Request: []byte("{}"), Hash: "h0", FirstIssued: t0, LastModified: t0}
+		if err := db.CreatePass(ctx, p, walletwallet.Quota{Month: "2026-11", Limit: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Register(ctx, &walletwallet.Registration{DeviceID: fmt.Sprint("d", i), PushToken: "tok", PassTypeID: p.PassTypeID, Serial: serial}); err != nil {
+			t.Fatal(err)
+		}
+		u := &walletwallet.PassUpdate{PassTypeID: p.PassTypeID, Serial: serial, AccountID: a.ID, Request: []byte(`{"v":1}`),
+			Hash: "h1", PrevHash: "h0", LastModified: t0.Add(time.Second)}
+		if _, err := db.UpdatePass(ctx, u, walletwallet.Quota{Month: "2026-11", Limit: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := t0.Add(time.Minute)
+	claimed := make([]int64, jobs)
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Go(func() {
+			j, err := db.ClaimPushJob(ctx, fmt.Sprint("w", i), now, now.Add(time.Minute))
+			if err != nil || j == nil {
+				t.Errorf("claim %d = %v, %v", i, j, err)
+				return
+			}
+			claimed[i] = j.ID
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for _, id := range claimed {
+		if seen[id] {
+			t.Fatalf("job %d claimed twice: %v", id, claimed)
+		}
+		seen[id] = true
+	}
+}
+
+func BenchmarkCreatePass(b *testing.B) {
+	storetest.BenchmarkCreatePass(b, openFresh(b))
+}
+
+func BenchmarkUpdatePass100k(b *testing.B) {
+	db := openFresh(b)
+	storetest.BenchmarkUpdatePass(b, db, 100_000, func(passTypeID, serial string, n int) {
+		ctx := context.Background()
+		_, err := db.pool.Exec(ctx, `
+			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+			SELECT 'device-' || i, $2, $3, 'token-' || i, now() FROM generate_series(1, $1::int) AS i`,
+			n, passTypeID, serial)
+		if err == nil {
+			_, err = db.pool.Exec(ctx, `VACUUM ANALYZE registrations`)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,116 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// Register adds or refreshes a registration; created reports whether it is
+// new. A push token belongs to the device, not to one pass, so a new token
+// replaces the old one on every registration of the device.
+func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (created bool, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Register(%q, %q)", r.DeviceID, r.Serial)
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		var exists bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM passes WHERE pass_type_id = $1 AND serial = $2)`,
+			r.PassTypeID, r.Serial).Scan(&exists)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return passNotFound(r.Serial)
+		}
+		_, err = tx.Exec(ctx, `UPDATE registrations SET push_token = $1 WHERE device_id = $2 AND push_token <> $1`,
+			r.PushToken, r.DeviceID)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING`,
+			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, orNow(time.Time{}))
+		if err != nil {
+			return err
+		}
+		created = tag.RowsAffected() == 1
+		return nil
+	})
+	return created, err
+}
+
+// Unregister deletes a registration; ENOTFOUND when there is none.
+func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.Unregister(%q, %q)", deviceID, serial)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM registrations WHERE device_id = $1 AND pass_type_id = $2 AND serial = $3`,
+		deviceID, passTypeID, serial)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %s is not registered for pass %s", deviceID, serial)
+	}
+	return nil
+}
+
+// UpdatedSerials lists the device's serials of passTypeID modified strictly
+// after since (compared in whole milliseconds; zero time = all) and the
+// latest last-modified among them.
+func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error) {
+	defer walletwallet.Wrap(&err, "postgres.UpdatedSerials(%q)", deviceID)
+	var after *time.Time
+	if !since.IsZero() {
+		s := ts(since)
+		after = &s
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT p.serial, p.last_modified
+		FROM registrations r JOIN passes p ON p.pass_type_id = r.pass_type_id AND p.serial = r.serial
+		WHERE r.device_id = $1 AND r.pass_type_id = $2 AND ($3::timestamptz IS NULL OR p.last_modified > $3)
+		ORDER BY p.serial`, deviceID, passTypeID, after)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var lm time.Time
+		if err := rows.Scan(&s, &lm); err != nil {
+			return nil, time.Time{}, err
+		}
+		serials = append(serials, s)
+		if lm.After(latest) {
+			latest = lm
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(serials) == 0 {
+		return nil, time.Time{}, nil
+	}
+	return serials, latest.UTC(), nil
+}
+
+// RegistrationCount is the number of devices registered for a pass.
+func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
+	defer walletwallet.Wrap(&err, "postgres.RegistrationCount(%q)", serial)
+	var n int
+	err = db.pool.QueryRow(ctx, `SELECT count(*) FROM registrations WHERE pass_type_id = $1 AND serial = $2`,
+		passTypeID, serial).Scan(&n)
+	return n, err
+}
+
+// DeleteRegistrationsByToken removes every registration carrying pushToken
+// and returns how many went.
+func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
+	defer walletwallet.Wrap(&err, "postgres.DeleteRegistrationsByToken")
+	tag, err := db.pool.Exec(ctx, `DELETE FROM registrations WHERE push_token = $1`, pushToken)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
