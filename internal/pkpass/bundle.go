@@ -26,8 +26,11 @@ var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // returns the zip of the files, manifest.json and signature.
 //
 // PNGs are stored, not deflated: they are already compressed, so deflate
-// costs time and saves nothing. JSON is deflated (see BenchmarkBundleJSON:
-// pass.json shrinks by more than half for a few microseconds).
+// costs time and saves nothing. JSON is deflated with archive/zip's pooled
+// writer (BenchmarkBundleJSON: a 1.7 KB pass.json zips to 0.8 KB instead of
+// 1.8 KB for tens of microseconds), worth it since a bundle is built once per
+// version and downloaded by every device. A custom level would bypass that
+// pool and allocate about 1 MB per entry.
 func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, error) {
 	manifest := make(map[string]string, len(files))
 	for _, f := range files {

@@ -121,6 +121,9 @@ func TestBundle(t *testing.T) {
 		if strings.HasSuffix(f.Name, ".png") && ze.Method != zip.Store {
 			t.Errorf("%s method %d, want Store", f.Name, ze.Method)
 		}
+		if strings.HasSuffix(f.Name, ".json") && ze.Method != zip.Deflate {
+			t.Errorf("%s method %d, want Deflate", f.Name, ze.Method)
+		}
 	}
 	sig, ok := entries["signature"]
 	if !ok {
