@@ -74,12 +74,14 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		var owner int64
 		var hash string
 		var stored time.Time
-		// NO KEY UPDATE serialises updates of this pass without blocking
-		// registrations, whose foreign-key checks only take KEY SHARE.
+		var n int
+		// NO KEY UPDATE serialises updates of this pass, and registrations
+		// (which adjust registration_count) wait for it, so the count read
+		// here is the count at commit.
 		err := tx.QueryRow(ctx, `
-			SELECT account_id, hash, last_modified FROM passes
+			SELECT account_id, hash, last_modified, registration_count FROM passes
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored)
+			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return passNotFound(u.Serial)
 		}
@@ -103,30 +105,20 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		if !last.After(stored) {
 			last = stored.Add(time.Millisecond)
 		}
-		var n int
-		// One statement writes the pass, counts the devices and, when there
-		// are any, enqueues one job (not one row per device: the worker pages
-		// through the registrations when it runs) and notifies every instance.
-		err = tx.QueryRow(ctx, `
-			WITH upd AS (
-				UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
-				WHERE pass_type_id = $1 AND serial = $2
-			), devices AS (
-				SELECT count(*) AS n FROM registrations WHERE pass_type_id = $1 AND serial = $2
-			), job AS (
-				INSERT INTO push_jobs (pass_type_id, serial, created_at)
-				SELECT $1, $2, $5 FROM devices WHERE n > 0
-				RETURNING id
-			)
-			SELECT n, (SELECT count(*) FROM job) FROM devices`,
-			u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob).Scan(&n, new(int))
-		if err != nil {
-			return err
-		}
+		update := `UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
+			WHERE pass_type_id = $1 AND serial = $2`
+		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob}
 		if n > 0 {
-			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
-				return err
-			}
+			// One job per update, not one row per device: the worker pages
+			// through the registrations when it runs. The notification is
+			// delivered to every instance at commit.
+			update = `WITH upd AS (` + update + `), job AS (
+				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $5) RETURNING id)
+				SELECT pg_notify($7, '') FROM job`
+			args = append(args, notifyChannel)
+		}
+		if _, err := tx.Exec(ctx, update, args...); err != nil {
+			return err
 		}
 		res = walletwallet.UpdateResult{LastModified: last, NotifiedDevices: n}
 		return nil

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,8 +37,14 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 		if err != nil {
 			return err
 		}
-		created = tag.RowsAffected() == 1
-		return nil
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		created = true
+		_, err = tx.Exec(ctx, `
+			UPDATE passes SET registration_count = registration_count + 1 WHERE pass_type_id = $1 AND serial = $2`,
+			r.PassTypeID, r.Serial)
+		return err
 	})
 	return created, err
 }
@@ -45,7 +52,13 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 // Unregister deletes a registration; ENOTFOUND when there is none.
 func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.Unregister(%q, %q)", deviceID, serial)
-	tag, err := db.pool.Exec(ctx, `DELETE FROM registrations WHERE device_id = $1 AND pass_type_id = $2 AND serial = $3`,
+	// Counting the deleted rows keeps registration_count in step even when
+	// two requests unregister the same device at once.
+	tag, err := db.pool.Exec(ctx, `
+		WITH gone AS (
+			DELETE FROM registrations WHERE device_id = $1 AND pass_type_id = $2 AND serial = $3 RETURNING 1)
+		UPDATE passes SET registration_count = registration_count - (SELECT count(*) FROM gone)
+		WHERE pass_type_id = $2 AND serial = $3 AND EXISTS (SELECT 1 FROM gone)`,
 		deviceID, passTypeID, serial)
 	if err != nil {
 		return err
@@ -99,8 +112,11 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "postgres.RegistrationCount(%q)", serial)
 	var n int
-	err = db.pool.QueryRow(ctx, `SELECT count(*) FROM registrations WHERE pass_type_id = $1 AND serial = $2`,
+	err = db.pool.QueryRow(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = $1 AND serial = $2`,
 		passTypeID, serial).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
 	return n, err
 }
 
@@ -108,9 +124,18 @@ func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) 
 // and returns how many went.
 func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "postgres.DeleteRegistrationsByToken")
-	tag, err := db.pool.Exec(ctx, `DELETE FROM registrations WHERE push_token = $1`, pushToken)
-	if err != nil {
-		return 0, err
-	}
-	return int(tag.RowsAffected()), nil
+	var n int
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `
+			WITH gone AS (
+				DELETE FROM registrations WHERE push_token = $1 RETURNING pass_type_id, serial
+			), per_pass AS (
+				SELECT pass_type_id, serial, count(*) AS n FROM gone GROUP BY pass_type_id, serial
+			), adjusted AS (
+				UPDATE passes p SET registration_count = p.registration_count - g.n
+				FROM per_pass g WHERE p.pass_type_id = g.pass_type_id AND p.serial = g.serial
+			)
+			SELECT coalesce(sum(n), 0) FROM per_pass`, pushToken).Scan(&n)
+	})
+	return n, err
 }

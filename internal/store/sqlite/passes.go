@@ -75,9 +75,10 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var owner, stored int64
 		var hash string
+		var n int
 		err := tx.QueryRowContext(ctx, `
-			SELECT account_id, hash, last_modified FROM passes WHERE pass_type_id = ? AND serial = ?`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored)
+			SELECT account_id, hash, last_modified, registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
+			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
 		if errors.Is(err, sql.ErrNoRows) {
 			return passNotFound(u.Serial)
 		}
@@ -101,12 +102,6 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			UPDATE passes SET request = ?, hash = ?, last_modified = ?, blob = ?
 			WHERE pass_type_id = ? AND serial = ?`,
 			u.Request, u.Hash, last, nullBytes(u.Blob), u.PassTypeID, u.Serial)
-		if err != nil {
-			return err
-		}
-		var n int
-		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM registrations WHERE pass_type_id = ? AND serial = ?`,
-			u.PassTypeID, u.Serial).Scan(&n)
 		if err != nil {
 			return err
 		}

@@ -38,8 +38,11 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return err
 		}
 		n, err := res.RowsAffected()
-		created = n == 1
-		return err
+		if err != nil || n == 0 {
+			return err
+		}
+		created = true
+		return addRegistrations(ctx, tx, r.PassTypeID, r.Serial, 1)
 	})
 	return created, err
 }
@@ -54,11 +57,22 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 			return err
 		}
 		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %s is not registered for pass %s", deviceID, serial)
 		}
-		return err
+		return addRegistrations(ctx, tx, passTypeID, serial, -1)
 	})
+}
+
+// addRegistrations keeps passes.registration_count in step with the rows.
+func addRegistrations(ctx context.Context, tx *sql.Tx, passTypeID, serial string, delta int64) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE passes SET registration_count = registration_count + ? WHERE pass_type_id = ? AND serial = ?`,
+		delta, passTypeID, serial)
+	return err
 }
 
 // UpdatedSerials lists the device's serials of passTypeID modified strictly
@@ -104,8 +118,11 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.RegistrationCount(%q)", serial)
 	var n int
-	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM registrations WHERE pass_type_id = ? AND serial = ?`,
+	err = db.r.QueryRowContext(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
 		passTypeID, serial).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	return n, err
 }
 
@@ -115,6 +132,15 @@ func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) 
 	defer walletwallet.Wrap(&err, "sqlite.DeleteRegistrationsByToken")
 	var n int64
 	err = db.write(ctx, func(tx *sql.Tx) error {
+		// The single writer makes count-then-delete consistent.
+		_, err := tx.ExecContext(ctx, `
+			UPDATE passes SET registration_count = registration_count - g.n
+			FROM (SELECT pass_type_id, serial, count(*) AS n FROM registrations WHERE push_token = ?
+			      GROUP BY pass_type_id, serial) AS g
+			WHERE passes.pass_type_id = g.pass_type_id AND passes.serial = g.serial`, pushToken)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE push_token = ?`, pushToken)
 		if err != nil {
 			return err

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,8 +24,8 @@ func init() {
 					t.Fatalf("Register #%d created = %v, want %v", i+1, created, want)
 				}
 			}
-			if n, err := s.RegistrationCount(ctx, p.PassTypeID, p.Serial); err != nil || n != 1 {
-				t.Fatalf("RegistrationCount = %d, %v; want 1", n, err)
+			if got := tokens(t, s, p); !slices.Equal(got, []string{"tok1"}) {
+				t.Fatalf("tokens = %v, want [tok1]", got)
 			}
 		}},
 		testCase{"unknown pass", func(t *testing.T, s walletwallet.Store) {
@@ -86,12 +88,48 @@ func init() {
 				}
 			}
 			for _, c := range []struct {
+				name string
 				pass *walletwallet.Pass
-				want int
-			}{{p1, 1}, {p2, 0}} {
-				if n, err := s.RegistrationCount(ctx, c.pass.PassTypeID, c.pass.Serial); err != nil || n != c.want {
-					t.Fatalf("RegistrationCount = %d, %v; want %d", n, err, c.want)
+				want []string
+			}{{"pass with a live token", p1, []string{"live"}}, {"pass with only the dead token", p2, nil}} {
+				if got := tokens(t, s, c.pass); !slices.Equal(got, c.want) {
+					t.Fatalf("%s: tokens = %v, want %v", c.name, got, c.want)
 				}
+			}
+		}},
+		testCase{"concurrent changes keep the count", func(t *testing.T, s walletwallet.Store) {
+			ctx := context.Background()
+			p := newPass(t, s, newAccount(t, s, 0))
+			for i := range 10 {
+				registerDevice(t, s, p, fmt.Sprint("gone", i), "dead")
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for i := range 20 {
+				// Every device registers twice at once: only one may count.
+				for range 2 {
+					wg.Go(func() {
+						_, err := s.Register(ctx, &walletwallet.Registration{
+							DeviceID: fmt.Sprint("dev", i), PushToken: fmt.Sprint("tok", i), PassTypeID: p.PassTypeID, Serial: p.Serial})
+						errs <- err
+					})
+				}
+			}
+			wg.Go(func() {
+				_, err := s.DeleteRegistrationsByToken(ctx, "dead")
+				errs <- err
+			})
+			wg.Go(func() { errs <- s.Unregister(ctx, "gone0", p.PassTypeID, p.Serial) })
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				// Unregister may lose the race to the token delete.
+				if c := walletwallet.ErrorCode(err); c != "" && c != walletwallet.ENOTFOUND {
+					t.Fatal(err)
+				}
+			}
+			if got := tokens(t, s, p); len(got) != 20 {
+				t.Fatalf("%d registrations left, want 20", len(got))
 			}
 		}},
 		testCase{"updated serials", testUpdatedSerials},
@@ -108,6 +146,12 @@ func tokens(t *testing.T, s walletwallet.Store, p *walletwallet.Pass) []string {
 		out = append(out, tg.PushToken)
 	}
 	slices.Sort(out)
+	// The count that UpdatePass reports must agree with the rows a push pages through.
+	n, err := s.RegistrationCount(context.Background(), p.PassTypeID, p.Serial)
+	mustNil(t, err)
+	if n != len(out) {
+		t.Fatalf("RegistrationCount = %d, but %d registrations exist", n, len(out))
+	}
 	return out
 }
 
