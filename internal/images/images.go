@@ -1,0 +1,303 @@
+// Package images turns the images of a pass request into Apple's slot files:
+// it decodes PNG and JPEG within strict size limits, resizes into the icon,
+// logo, thumbnail and strip slots at @1x/@2x/@3x, draws the built-in icon,
+// caches rendered variants by the hash of their source, and fetches https
+// images through a dialer that refuses every non-public address.
+package images
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/draw"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// Variant is one file of a slot, e.g. {"logo@2x.png", pngBytes}.
+type Variant struct {
+	Name string
+	Data []byte
+}
+
+// Limits on a source image.
+const (
+	MaxBytes     = 5 << 20
+	MaxDimension = 4096
+)
+
+// Slot names, as used in the pass bundle's file names.
+const (
+	SlotIcon      = "icon"
+	SlotLogo      = "logo"
+	SlotThumbnail = "thumbnail"
+	SlotStrip     = "strip"
+)
+
+// slotSpec is a slot's size in points and how a source is fitted to it.
+type slotSpec struct {
+	w, h int
+	mode fitMode
+}
+
+type fitMode int
+
+const (
+	fitSquare fitMode = iota // centre-crop to a square, then scale
+	fitInside                // keep the aspect ratio inside the box, no padding
+	fitCover                 // scale to cover the box, centre-crop the rest
+)
+
+var slots = map[string]slotSpec{
+	SlotIcon:      {29, 29, fitSquare},
+	SlotLogo:      {160, 50, fitInside},
+	SlotThumbnail: {90, 90, fitInside},
+	SlotStrip:     {375, 144, fitCover},
+}
+
+// scales are the @1x/@2x/@3x factors Wallet picks from.
+var scales = [...]int{1, 2, 3}
+
+// decodeSlots bounds concurrent full decodes across the process: a 4096×4096
+// source costs 64 MiB as RGBA, so two at a time keeps the peak predictable
+// under a burst of requests.
+var decodeSlots = make(chan struct{}, 2)
+
+// VariantName is the bundle file name of a slot at a scale: logo.png, logo@2x.png.
+func VariantName(slot string, scale int) string {
+	if scale == 1 {
+		return slot + ".png"
+	}
+	return fmt.Sprintf("%s@%dx.png", slot, scale)
+}
+
+type format int
+
+const (
+	formatUnknown format = iota
+	formatPNG
+	formatJPEG
+)
+
+// sniff decides the format from the bytes alone; names and Content-Type lie.
+func sniff(b []byte) format {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return formatPNG
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+		return formatJPEG
+	}
+	return formatUnknown
+}
+
+func (f format) String() string {
+	if f == formatJPEG {
+		return "JPEG"
+	}
+	return "PNG"
+}
+
+// CheckSource validates src's size, format and declared dimensions without
+// decoding its pixels, and returns the dimensions.
+func CheckSource(field string, src []byte) (w, h int, err error) {
+	if len(src) == 0 {
+		return 0, 0, walletwallet.Errorf(walletwallet.EINVALID, "%s is empty", field)
+	}
+	if len(src) > MaxBytes {
+		return 0, 0, tooLarge(field)
+	}
+	f := sniff(src)
+	var cfg image.Config
+	switch f {
+	case formatPNG:
+		cfg, err = png.DecodeConfig(bytes.NewReader(src))
+	case formatJPEG:
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(src))
+	default:
+		return 0, 0, notImage(field)
+	}
+	if err != nil {
+		return 0, 0, walletwallet.Errorf(walletwallet.EINVALID, "%s is a truncated or corrupt %s image", field, f)
+	}
+	if cfg.Width > MaxDimension || cfg.Height > MaxDimension {
+		return 0, 0, walletwallet.Errorf(walletwallet.EINVALID, "%s is %d×%d pixels; the limit is %d×%d",
+			field, cfg.Width, cfg.Height, MaxDimension, MaxDimension)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return 0, 0, walletwallet.Errorf(walletwallet.EINVALID, "%s has no pixels (%d×%d)", field, cfg.Width, cfg.Height)
+	}
+	return cfg.Width, cfg.Height, nil
+}
+
+func notImage(field string) error {
+	return walletwallet.Errorf(walletwallet.EINVALID, "%s is not a PNG or JPEG image", field)
+}
+
+func tooLarge(field string) error {
+	return walletwallet.Errorf(walletwallet.EINVALID, "%s is larger than 5 MiB", field)
+}
+
+// Render decodes src (PNG or JPEG, decided by its bytes; dimensions are
+// checked from the header before any pixel memory is allocated) and returns
+// the three variants of slot. field names the request field in error messages;
+// client errors are *walletwallet.Error EINVALID.
+func Render(field string, src []byte, slot string) ([]Variant, error) {
+	return render(context.Background(), field, src, slot)
+}
+
+func render(ctx context.Context, field string, src []byte, slot string) ([]Variant, error) {
+	spec, ok := slots[slot]
+	if !ok {
+		return nil, fmt.Errorf("images: unknown slot %q", slot)
+	}
+	if _, _, err := CheckSource(field, src); err != nil {
+		return nil, err
+	}
+	// The slot is held through resizing too: the decoded bitmap and the
+	// scaler's scratch space are the large allocations.
+	select {
+	case decodeSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	scaled, err := decodeAndScale(field, src, spec)
+	<-decodeSlots
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Variant, len(scaled))
+	for i, img := range scaled {
+		data, err := encodePNG(img)
+		if err != nil {
+			return nil, fmt.Errorf("images: encode %s: %w", VariantName(slot, scales[i]), err)
+		}
+		out[i] = Variant{Name: VariantName(slot, scales[i]), Data: data}
+	}
+	return out, nil
+}
+
+// decodeAndScale decodes src (its header already checked) and returns the
+// slot's bitmaps at each scale.
+func decodeAndScale(field string, src []byte, spec slotSpec) ([]*image.RGBA, error) {
+	f := sniff(src)
+	var (
+		img image.Image
+		err error
+	)
+	if f == formatJPEG {
+		img, err = jpeg.Decode(bytes.NewReader(src))
+	} else {
+		img, err = png.Decode(bytes.NewReader(src))
+	}
+	if err != nil {
+		return nil, walletwallet.Errorf(walletwallet.EINVALID, "%s is a truncated or corrupt %s image", field, f)
+	}
+	b := img.Bounds()
+	sr := crop(spec, b)
+	// Catmull-Rom's scratch buffer is (output width × source height) float
+	// quadruples, 100+ MiB for a tall source; averaging whole k×k blocks
+	// first keeps it small and loses nothing, since the final pass still
+	// downscales by 2× or more.
+	dw3, dh3 := size(spec, b, scales[len(scales)-1])
+	if k := min(sr.Dx()/dw3, sr.Dy()/dh3) / 2; k >= 2 {
+		small := shrink(img, sr, k)
+		img, sr = small, small.Bounds()
+	}
+	out := make([]*image.RGBA, 0, len(scales))
+	for _, s := range scales {
+		dw, dh := size(spec, b, s)
+		dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+		draw.CatmullRom.Scale(dst, dst.Bounds(), img, sr, draw.Src, nil)
+		out = append(out, dst)
+	}
+	return out, nil
+}
+
+// shrink averages k×k blocks of sr into a new image: exact area averaging,
+// alias-free, reading the source a band of k rows at a time so the only
+// large allocation is the result.
+func shrink(src image.Image, sr image.Rectangle, k int) *image.RGBA {
+	ow, oh := sr.Dx()/k, sr.Dy()/k
+	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	band := image.NewRGBA(image.Rect(0, 0, ow*k, k))
+	sums := make([]uint32, ow*4)
+	n := uint32(k * k)
+	for oy := 0; oy < oh; oy++ {
+		draw.Draw(band, band.Bounds(), src, image.Pt(sr.Min.X, sr.Min.Y+oy*k), draw.Src)
+		clear(sums)
+		for y := 0; y < k; y++ {
+			row := band.Pix[y*band.Stride : y*band.Stride+ow*k*4]
+			for x := 0; x < ow*k; x++ {
+				o, p := (x/k)*4, x*4
+				sums[o] += uint32(row[p])
+				sums[o+1] += uint32(row[p+1])
+				sums[o+2] += uint32(row[p+2])
+				sums[o+3] += uint32(row[p+3])
+			}
+		}
+		drow := dst.Pix[oy*dst.Stride : oy*dst.Stride+ow*4]
+		for i, v := range sums {
+			drow[i] = uint8((v + n/2) / n)
+		}
+	}
+	return dst
+}
+
+// Default compression: BestCompression costs seconds on smooth, upscaled
+// images (long flate match chains) for a few percent fewer bytes.
+var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression}
+
+func encodePNG(img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := pngEncoder.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// crop is the part of the source a slot shows: a centred square for the
+// icon, a centred rectangle of the slot's aspect for the strip, all of it
+// otherwise.
+func crop(spec slotSpec, b image.Rectangle) image.Rectangle {
+	w, h := b.Dx(), b.Dy()
+	switch spec.mode {
+	case fitSquare:
+		side := min(w, h)
+		return centred(b, side, side)
+	case fitCover:
+		if w*spec.h > h*spec.w {
+			// Wider than the slot: keep the height, crop the sides.
+			return centred(b, max(1, roundDiv(h*spec.w, spec.h)), h)
+		}
+		return centred(b, w, max(1, roundDiv(w*spec.h, spec.w)))
+	}
+	return b
+}
+
+// size is a slot's output size in pixels at a scale. Each scale is computed
+// from the point size, so a small source is scaled up: @1x, @2x and @3x then
+// show the image at the same size in points, which is what Wallet expects.
+func size(spec slotSpec, b image.Rectangle, scale int) (dw, dh int) {
+	bw, bh := spec.w*scale, spec.h*scale
+	if spec.mode != fitInside {
+		return bw, bh
+	}
+	w, h := b.Dx(), b.Dy()
+	if w*spec.h >= h*spec.w {
+		return bw, max(1, roundDiv(h*bw, w))
+	}
+	return max(1, roundDiv(w*bh, h)), bh
+}
+
+func centred(b image.Rectangle, w, h int) image.Rectangle {
+	x := b.Min.X + (b.Dx()-w)/2
+	y := b.Min.Y + (b.Dy()-h)/2
+	return image.Rect(x, y, x+w, y+h)
+}
+
+// roundDiv is a/b rounded half up, for non-negative a and positive b.
+func roundDiv(a, b int) int { return (2*a + b) / (2 * b) }
