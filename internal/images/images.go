@@ -199,20 +199,26 @@ func decodeAndScale(field string, src []byte, spec slotSpec) ([]*image.RGBA, err
 	b := img.Bounds()
 	sr := crop(spec, b)
 	// Catmull-Rom's scratch buffer is (output width × source height) float
-	// quadruples, 100+ MiB for a tall source; averaging whole k×k blocks
-	// first keeps it small and loses nothing, since the final pass still
-	// downscales by 2× or more.
-	dw3, dh3 := size(spec, b, scales[len(scales)-1])
-	if k := min(sr.Dx()/dw3, sr.Dy()/dh3) / 2; k >= 2 {
+	// quadruples, over 50 MiB for a tall source at @3x. Averaging whole k×k
+	// blocks first (exact area averaging) brings the source down to between
+	// one and two times the @3x size, and the smaller scales are derived
+	// from the @3x bitmap, so the scratch stays a few MiB.
+	top := len(scales) - 1
+	dw3, dh3 := size(spec, b, scales[top])
+	if k := min(sr.Dx()/dw3, sr.Dy()/dh3); k >= 2 {
 		small := shrink(img, sr, k)
 		img, sr = small, small.Bounds()
 	}
-	out := make([]*image.RGBA, 0, len(scales))
-	for _, s := range scales {
-		dw, dh := size(spec, b, s)
+	out := make([]*image.RGBA, len(scales))
+	for i := top; i >= 0; i-- {
+		dw, dh := size(spec, b, scales[i])
 		dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, sr, draw.Src, nil)
-		out = append(out, dst)
+		if i == top {
+			draw.CatmullRom.Scale(dst, dst.Bounds(), img, sr, draw.Src, nil)
+		} else {
+			draw.CatmullRom.Scale(dst, dst.Bounds(), out[top], out[top].Bounds(), draw.Src, nil)
+		}
+		out[i] = dst
 	}
 	return out, nil
 }

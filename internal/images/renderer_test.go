@@ -354,3 +354,20 @@ func TestLRU(t *testing.T) {
 		t.Errorf("used %d over budget %d", c.used, c.budget)
 	}
 }
+
+// BenchmarkRendererSlot measures a cache hit, the path of every pass after
+// the first that uses an image.
+func BenchmarkRendererSlot(b *testing.B) {
+	ctx := context.Background()
+	uri := dataURI("image/png", pngOf(b, testImage(800, 250)))
+	r := NewRenderer(Options{Store: newMemStore()})
+	if _, err := r.Slot(ctx, "logoURL", uri, SlotLogo); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Slot(ctx, "logoURL", uri, SlotLogo); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
