@@ -1,0 +1,140 @@
+// Package issuer turns a validated request into a signed .pkpass: it resolves
+// the request's images into their slots, writes pass.json, and signs the
+// bundle. It is the one place where the pass engine, the image renderer and
+// the signing identity meet, so the API, the web service (rebuilding a
+// missing blob) and the offline `pass build` command all issue passes the same way.
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/images"
+	"github.com/walletwallet/walletwallet/internal/pkpass"
+)
+
+// Signer signs a manifest and names the pass type and team it signs for.
+type Signer interface {
+	Sign(manifest []byte) ([]byte, error)
+}
+
+// ImageSource renders a request's image URL into a slot's @1x/@2x/@3x files.
+type ImageSource interface {
+	Slot(ctx context.Context, field, url, slot string) ([]images.Variant, error)
+}
+
+// AccountSource finds the account of a stored pass (for its default organizationName).
+type AccountSource interface {
+	Account(ctx context.Context, id int64) (*walletwallet.Account, error)
+}
+
+// Issuer issues passes for one signing identity.
+type Issuer struct {
+	Signer     Signer
+	PassTypeID string
+	TeamID     string
+	Images     ImageSource
+	// WebServiceURL is WW_PUBLIC_URL plus "/".
+	WebServiceURL string
+	// DefaultOrg is WW_DEFAULT_ORG.
+	DefaultOrg string
+	// Accounts is needed only by Rebuild.
+	Accounts AccountSource
+}
+
+// Meta is what the server owns about a pass, as opposed to what the request says.
+type Meta struct {
+	Serial      string
+	AuthToken   string
+	FirstIssued time.Time
+	// AccountOrg is the account's default organizationName ("" = none).
+	AccountOrg string
+}
+
+// Build signs the pass described by req and m.
+func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []byte, err error) {
+	defer walletwallet.Wrap(&err, "issuer.Build(%s)", m.Serial)
+	org := m.AccountOrg
+	if org == "" {
+		org = is.DefaultOrg
+	}
+	passJSON, err := req.PassJSON(pkpass.PassInfo{
+		PassTypeID:    is.PassTypeID,
+		TeamID:        is.TeamID,
+		Serial:        m.Serial,
+		AuthToken:     m.AuthToken,
+		WebServiceURL: is.WebServiceURL,
+		DefaultOrg:    org,
+		FirstIssued:   m.FirstIssued,
+	})
+	if err != nil {
+		return nil, err
+	}
+	files := make([]pkpass.File, 0, 13)
+	files = append(files, pkpass.File{Name: "pass.json", Data: passJSON})
+	haveIcon := false
+	for _, ref := range req.Images() {
+		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, ref.Slot)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Slot == "icon" {
+			haveIcon = true
+		}
+		files = appendVariants(files, vs)
+	}
+	if !haveIcon {
+		// Wallet refuses a pass without an icon.
+		files = appendVariants(files, images.DefaultIcon())
+	}
+	return pkpass.Bundle(files, is.Signer.Sign)
+}
+
+func appendVariants(files []pkpass.File, vs []images.Variant) []pkpass.File {
+	for _, v := range vs {
+		files = append(files, pkpass.File{Name: v.Name, Data: v.Data})
+	}
+	return files
+}
+
+// Rebuild signs a stored pass again from its canonical request, for a device
+// that asks for a pass whose blob is missing.
+func (is *Issuer) Rebuild(ctx context.Context, p *walletwallet.Pass) (_ []byte, err error) {
+	defer walletwallet.Wrap(&err, "issuer.Rebuild(%s)", p.Serial)
+	req, err := pkpass.Parse(p.Request)
+	if err != nil {
+		return nil, fmt.Errorf("stored request no longer parses: %w", err)
+	}
+	var org string
+	if is.Accounts != nil {
+		a, err := is.Accounts.Account(ctx, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		org = a.Org
+	}
+	return is.Build(ctx, req, Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: p.FirstIssued, AccountOrg: org})
+}
+
+// NewSerial returns a random UUIDv4 (RFC 9562) string.
+func NewSerial() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// NewAuthToken returns the secret a device presents for one pass: 40 hex
+// characters (160 random bits), above Apple's 16-character minimum and the
+// contract's 32.
+func NewAuthToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

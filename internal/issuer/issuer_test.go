@@ -1,0 +1,236 @@
+package issuer_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/images"
+	"github.com/walletwallet/walletwallet/internal/issuer"
+	"github.com/walletwallet/walletwallet/internal/pkpass"
+	"github.com/walletwallet/walletwallet/internal/signing"
+)
+
+// logoURI is a 600×200 PNG logo with some detail, as a data URI.
+func logoURI(tb testing.TB) string {
+	img := image.NewRGBA(image.Rect(0, 0, 600, 200))
+	for x := 0; x < 600; x++ {
+		for y := 0; y < 200; y++ {
+			img.Set(x, y, color.RGBA{uint8(x * 7), uint8(y * 3), uint8((x ^ y) & 0xff), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+func bayroastWithLogo(tb testing.TB) []byte {
+	b, err := os.ReadFile("../../examples/bayroast.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bytes.Replace(b, []byte(`"colorPreset"`), []byte(`"logoURL": "`+logoURI(tb)+`", "colorPreset"`), 1)
+}
+
+func newIssuer(tb testing.TB) (*issuer.Issuer, []byte) {
+	id, rootPEM, err := signing.NewTestChain("pass.test.issuer", "TEAMISSUE1")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &issuer.Issuer{
+		Signer: id, PassTypeID: id.PassTypeID, TeamID: id.TeamID,
+		Images:        images.NewRenderer(images.Options{}),
+		WebServiceURL: "https://passes.example.test/", DefaultOrg: "WalletWallet",
+	}, rootPEM
+}
+
+func TestBuildVerifies(t *testing.T) {
+	is, rootPEM := newIssuer(t)
+	req, err := pkpass.Parse(bayroastWithLogo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := issuer.NewSerial()
+	blob, err := is.Build(context.Background(), req, issuer.Meta{Serial: serial, AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		os.WriteFile(filepath.Join(dir, f.Name), b, 0o600)
+	}
+	for _, want := range []string{"pass.json", "manifest.json", "signature", "icon.png", "icon@2x.png", "icon@3x.png", "logo.png", "logo@2x.png", "logo@3x.png"} {
+		if !names[want] {
+			t.Errorf("bundle lacks %s", want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "root.pem"), rootPEM, 0o600)
+	out, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", filepath.Join(dir, "signature"),
+		"-content", filepath.Join(dir, "manifest.json"), "-CAfile", filepath.Join(dir, "root.pem"), "-out", os.DevNull).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl: %v %s", err, out)
+	}
+	var pj map[string]any
+	b, _ := os.ReadFile(filepath.Join(dir, "pass.json"))
+	json.Unmarshal(b, &pj)
+	if pj["serialNumber"] != serial || pj["passTypeIdentifier"] != "pass.test.issuer" || pj["teamIdentifier"] != "TEAMISSUE1" {
+		t.Errorf("pass.json: %v", pj)
+	}
+}
+
+type accounts map[int64]*walletwallet.Account
+
+func (a accounts) Account(_ context.Context, id int64) (*walletwallet.Account, error) {
+	if acc, ok := a[id]; ok {
+		return acc, nil
+	}
+	return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "no account")
+}
+
+func TestRebuildMatchesOriginal(t *testing.T) {
+	is, _ := newIssuer(t)
+	is.Accounts = accounts{7: {ID: 7, Org: "Gym Co"}}
+	body := []byte(`{"barcodeValue":"G-1","barcodeFormat":"Aztec","title":"Gym","expirationDays":30}`)
+	canon, _, err := pkpass.Canonical(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := pkpass.Parse(body)
+	first := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: first, AccountOrg: "Gym Co"}
+	orig, err := is.Build(context.Background(), req, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := is.Rebuild(context.Background(), &walletwallet.Pass{Serial: m.Serial, AuthToken: m.AuthToken, FirstIssued: first, AccountID: 7, Request: canon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := passJSONOf(t, orig), passJSONOf(t, rebuilt); a != b {
+		t.Errorf("rebuilt pass.json differs:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(passJSONOf(t, rebuilt), `"organizationName":"Gym Co"`) {
+		t.Errorf("account org not applied: %s", passJSONOf(t, rebuilt))
+	}
+}
+
+func passJSONOf(t *testing.T, blob []byte) string {
+	zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == "pass.json" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			var v any
+			json.Unmarshal(b, &v)
+			out, _ := json.Marshal(v)
+			return string(out)
+		}
+	}
+	t.Fatal("no pass.json")
+	return ""
+}
+
+func TestIdentifiers(t *testing.T) {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		s := issuer.NewSerial()
+		if !uuid.MatchString(s) || seen[s] {
+			t.Fatalf("bad or repeated serial %q", s)
+		}
+		seen[s] = true
+		if tok := issuer.NewAuthToken(); len(tok) < 32 || seen[tok] {
+			t.Fatalf("bad token %q", tok)
+		} else {
+			seen[tok] = true
+		}
+	}
+}
+
+// BenchmarkBuildSign is the engine's whole cost per pass: parse, validate,
+// images (cached after the first pass), pass.json, manifest, signature, zip.
+func BenchmarkBuildSign(b *testing.B) {
+	is, _ := newIssuer(b)
+	body := bayroastWithLogo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, err := pkpass.Parse(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := pkpass.Canonical(body); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := is.Build(ctx, req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+}
+
+// BenchmarkBuildSignParallel is the same on every core.
+func BenchmarkBuildSignParallel(b *testing.B) {
+	is, _ := newIssuer(b)
+	body := bayroastWithLogo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, err := pkpass.Parse(body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := is.Build(ctx, req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+}
+
+// BenchmarkRSASignOnly is the floor: the one RSA-2048 signature a pass needs.
+func BenchmarkRSASignOnly(b *testing.B) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	digest := sha256.Sum256([]byte("manifest"))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
