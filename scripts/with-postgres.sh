@@ -76,7 +76,7 @@ else
 	as_pg() { "$@"; }
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ww-postgres.XXXXXX")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ww-postgres.XXXXXX") || unavailable "could not create a temporary directory"
 PGDATA="$TMP/data"
 STARTED=0
 cleanup() {

@@ -60,11 +60,7 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if err := migrations.UpSQLite(ctx, w); err != nil {
+	if err := migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -82,6 +78,29 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		return nil, err
 	}
 	return &DB{w: w, r: r, subs: make(map[chan struct{}]struct{})}, nil
+}
+
+// migrate connects the writer and applies pending migrations. Two processes
+// (serve and a CLI command) starting on a fresh file at once collide twice:
+// switching the new file to WAL can fail with SQLITE_BUSY without waiting,
+// and goose holds no lock on SQLite, so the loser's migration fails on a
+// table the winner has just created (its transaction rolls back whole).
+// Trying again then finds the other's work done.
+func migrate(ctx context.Context, w *sql.DB) error {
+	for attempt := 1; ; attempt++ {
+		err := w.PingContext(ctx)
+		if err == nil {
+			err = migrations.UpSQLite(ctx, w)
+		}
+		if err == nil || attempt == 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+	}
 }
 
 // Ping checks both pools can reach the file.

@@ -129,3 +129,29 @@ func BenchmarkUpdatePass100k(b *testing.B) {
 		}
 	})
 }
+
+// serve and a CLI command may both start on a fresh file at once; both must
+// end up with the migrated schema.
+func TestConcurrentOpenOfFreshFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ww.db")
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			db, err := Open(ctx, path)
+			if err == nil {
+				_, err = db.Accounts(ctx)
+				db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open #%d: %v", i, err)
+		}
+	}
+}
