@@ -29,6 +29,12 @@ func tokens(prefix string, n int) []string {
 // startWorker runs a worker until the test ends; reports receives each job run.
 func startWorker(t *testing.T, o WorkerOptions) (reports chan JobReport, stop func()) {
 	t.Helper()
+	_, reports, stop = startWorkerB(t, o)
+	return reports, stop
+}
+
+func startWorkerB(t testing.TB, o WorkerOptions) (w *Worker, reports chan JobReport, stop func()) {
+	t.Helper()
 	reports = make(chan JobReport, 100)
 	prev := o.OnJob
 	o.OnJob = func(r JobReport) {
@@ -37,7 +43,7 @@ func startWorker(t *testing.T, o WorkerOptions) (reports chan JobReport, stop fu
 		}
 		reports <- r
 	}
-	w := NewWorker(o)
+	w = NewWorker(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -51,7 +57,7 @@ func startWorker(t *testing.T, o WorkerOptions) (reports chan JobReport, stop fu
 		})
 	}
 	t.Cleanup(stop)
-	return reports, stop
+	return w, reports, stop
 }
 
 // nextReport waits for a job run; the limit only keeps a broken worker from
