@@ -273,7 +273,9 @@ func (w *Worker) work(ctx context.Context, job *walletwallet.PushJob) {
 	close(hbStop)
 	<-hbDone
 
-	if jctx.Err() != nil {
+	// A finished job stays finished even if a heartbeat raced the finish
+	// and saw the lease gone.
+	if jctx.Err() != nil && outcome != OutcomeFinished {
 		if errors.Is(context.Cause(jctx), errLeaseLost) {
 			outcome = OutcomeLost
 		} else {
@@ -339,7 +341,7 @@ func (w *Worker) setLease(jobID int64, until time.Time) {
 // that point someone else may be working the job.
 func (w *Worker) heartbeat(ctx context.Context, jobID int64, cancel context.CancelCauseFunc, stop, done chan struct{}) {
 	defer close(done)
-	tick := time.NewTicker(w.o.Lease / 3)
+	tick := time.NewTicker(max(w.o.Lease/3, time.Millisecond))
 	defer tick.Stop()
 	validUntil := w.o.Now().Add(w.o.Lease)
 	for {
