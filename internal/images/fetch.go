@@ -230,6 +230,11 @@ func (f *Fetcher) Fetch(ctx context.Context, field, rawURL string) (_ []byte, er
 		return nil, tooLargeN(field, f.o.MaxBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.o.MaxBytes+1))
+	if err == nil && tctx.Err() != nil {
+		// Over HTTP/2 a body can end cleanly in the same instant the
+		// deadline cancels the stream: what arrived late is still late.
+		err = tctx.Err()
+	}
 	if err != nil {
 		return nil, f.clientError(ctx, field, err)
 	}
