@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/api"
+	"github.com/walletwallet/walletwallet/internal/config"
+	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/push"
+	"github.com/walletwallet/walletwallet/internal/signing"
+	"github.com/walletwallet/walletwallet/internal/store"
+	"github.com/walletwallet/walletwallet/internal/webservice"
+)
+
+func cmdServe(ctx context.Context, args []string, e env) error {
+	fs, cfg := flags("serve", "Runs the HTTP server: the API, the PassKit web service and the push worker.\nApplies database migrations first.", e)
+	if _, err := parse(fs, cfg, args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.Level()}))
+	slog.SetDefault(log)
+	return serve(ctx, cfg, log)
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	log.Info("configuration", "settings", strings.Join(cfg.Redacted(), " "))
+	if !strings.HasPrefix(cfg.PublicURL, "https://") {
+		log.Warn("WW_PUBLIC_URL is not https: iOS only talks to an https web service, so installed passes will not update", "public_url", cfg.PublicURL)
+	}
+	if strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return err
+		}
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+
+	id, err := loadIdentity(cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("signing identity", "pass_type_id", id.PassTypeID, "team_id", id.TeamID, "not_after", id.Cert.NotAfter)
+	renderer, err := newRenderer(cfg, st)
+	if err != nil {
+		return err
+	}
+	is := newIssuer(cfg, id, renderer, st)
+
+	worker, err := newWorker(ctx, cfg, id, st, log)
+	if err != nil {
+		return err
+	}
+
+	rt := jsonhttp.NewRouter()
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, PushEnqueued: worker.Kick})
+	webservice.Register(rt, webservice.Options{Store: st, Rebuilder: is, Logger: log})
+	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(pctx); err != nil {
+			log.Error("health check: database unreachable", "err", err)
+			return walletwallet.Errorf(walletwallet.EUNAVAILABLE, "database unreachable")
+		}
+		jsonhttp.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	}))
+
+	srv := &http.Server{
+		Handler:           jsonhttp.Middleware(log, api.CORS(rt)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		if err := worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("push worker stopped", "err", err)
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		stopWorker()
+		<-workerDone
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	// Push work not finished now stays leased and is taken over (by this
+	// process on restart or by another instance) when the lease expires.
+	stopWorker()
+	<-workerDone
+	log.Info("stopped")
+	return nil
+}
+
+// newWorker builds the APNs client and the push worker.
+func newWorker(ctx context.Context, cfg *config.Config, id *signing.Identity, st walletwallet.Store, log *slog.Logger) (*push.Worker, error) {
+	roots, err := certPool(cfg.APNsCA)
+	if err != nil {
+		return nil, fmt.Errorf("WW_APNS_CA: %w", err)
+	}
+	co := push.ClientOptions{BaseURL: cfg.APNsURL, RootCAs: roots}
+	if cfg.APNsKey != "" {
+		pemBytes, err := os.ReadFile(cfg.APNsKey)
+		if err != nil {
+			return nil, fmt.Errorf("WW_APNS_KEY: %w", err)
+		}
+		key, err := push.ParseP8(pemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("WW_APNS_KEY: %w", err)
+		}
+		team := cfg.APNsTeamID
+		if team == "" {
+			team = id.TeamID
+		}
+		co.Token = &push.TokenAuth{Key: key, KeyID: cfg.APNsKeyID, TeamID: team}
+	} else {
+		cert := id.TLSCertificate()
+		co.Certificate = &cert
+	}
+	client, err := push.NewClient(co)
+	if err != nil {
+		return nil, err
+	}
+	var wake <-chan struct{}
+	if n, ok := st.(store.Notifier); ok {
+		wake = n.PushJobNotifications(ctx)
+	}
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return push.NewWorker(push.WorkerOptions{
+		Queue:  st,
+		Pusher: client,
+		Logger: log,
+		Owner:  fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
+		Wake:   wake,
+	}), nil
+}

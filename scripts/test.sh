@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: go vet, then every package's
+# tests with the race detector, with a throwaway PostgreSQL for the
+# PostgreSQL tests (scripts/with-postgres.sh starts and removes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v openssl >/dev/null || { echo "test.sh: openssl is needed (apt-get install -y openssl)" >&2; exit 1; }
+go vet ./...
+exec scripts/with-postgres.sh go test -race -count=1 -timeout 30m ./...
