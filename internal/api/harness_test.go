@@ -38,6 +38,8 @@ type harness struct {
 	now   time.Time
 	kicks atomic.Int64
 	logs  *syncBuffer
+	// fetcher, when set, lets the renderer fetch https image URLs.
+	fetcher *images.Fetcher
 }
 
 type syncBuffer struct {
@@ -75,8 +77,12 @@ func identity(t *testing.T) *signing.Identity {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWithFetcher(t, nil)
+}
+
+func newHarnessWithFetcher(t *testing.T, f *images.Fetcher) *harness {
 	t.Helper()
-	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), path: filepath.Join(t.TempDir(), "ww.db"), logs: &syncBuffer{}}
+	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), path: filepath.Join(t.TempDir(), "ww.db"), logs: &syncBuffer{}, fetcher: f}
 	h.start()
 	return h
 }
@@ -91,7 +97,7 @@ func (h *harness) start() {
 	id := identity(t)
 	is := &issuer.Issuer{
 		Signer: id, PassTypeID: id.PassTypeID, TeamID: id.TeamID,
-		Images:        images.NewRenderer(images.Options{Store: st}),
+		Images:        images.NewRenderer(images.Options{Store: st, Fetcher: h.fetcher}),
 		WebServiceURL: "https://passes.example.test/", DefaultOrg: "WalletWallet", Accounts: st,
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
