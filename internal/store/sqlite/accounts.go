@@ -28,7 +28,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err e
 	defer walletwallet.Wrap(&err, "sqlite.CreateAccount(%q)", a.Email)
 	created := orNow(a.CreatedAt)
 	var id int64
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO accounts (email, org, plan, monthly_limit, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -44,7 +44,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err e
 // Account returns the account; ENOTFOUND when missing.
 func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Account(%d)", id)
-	a, err := scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`, id))
+	a, err := scanAccount(db.rd.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
 	}
@@ -54,7 +54,7 @@ func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, e
 // Accounts lists all accounts ordered by id.
 func (db *DB) Accounts(ctx context.Context) (_ []walletwallet.Account, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Accounts")
-	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts a ORDER BY a.id`)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts a ORDER BY a.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 	defer walletwallet.Wrap(&err, "sqlite.CreateKey(account %d)", k.AccountID)
 	created := orNow(k.CreatedAt)
 	var id int64
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = ?`, k.AccountID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -108,7 +108,7 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 // Revoking a revoked key keeps the first revocation time.
 func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.RevokeKey")
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ? RETURNING id`,
@@ -124,7 +124,7 @@ func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err err
 // is unknown or revoked.
 func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Account, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.AccountByKey")
-	a, err := scanAccount(db.r.QueryRowContext(ctx, `
+	a, err := scanAccount(db.rd.QueryRowContext(ctx, `
 		SELECT `+accountColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.hash = ? AND k.revoked_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -137,7 +137,7 @@ func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Ac
 func (db *DB) Usage(ctx context.Context, accountID int64, month string) (_ int64, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Usage(%d, %q)", accountID, month)
 	var n int64
-	err = db.r.QueryRowContext(ctx, `SELECT count FROM usage WHERE account_id = ? AND month = ?`, accountID, month).Scan(&n)
+	err = db.rd.QueryRowContext(ctx, `SELECT count FROM usage WHERE account_id = ? AND month = ?`, accountID, month).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -12,7 +12,7 @@ import (
 func (db *DB) Asset(ctx context.Context, key string) (_ *walletwallet.Asset, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Asset(%q)", key)
 	a := walletwallet.Asset{Key: key}
-	err = db.r.QueryRowContext(ctx, `SELECT data FROM assets WHERE key = ?`, key).Scan(&a.Data)
+	err = db.rd.QueryRowContext(ctx, `SELECT data FROM assets WHERE key = ?`, key).Scan(&a.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "asset %s not found", key)
 	}
@@ -26,7 +26,7 @@ func (db *DB) Asset(ctx context.Context, key string) (_ *walletwallet.Asset, err
 // (keys are content addresses, so the bytes are the same).
 func (db *DB) PutAsset(ctx context.Context, a *walletwallet.Asset) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PutAsset(%q)", a.Key)
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO assets (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, a.Key, a.Data)
 		return err
 	})

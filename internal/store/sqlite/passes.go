@@ -23,7 +23,7 @@ func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwall
 		last = first
 	}
 	last = last.UTC().Truncate(time.Millisecond)
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		if err := countUsage(ctx, tx, p.AccountID, q); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 	defer walletwallet.Wrap(&err, "sqlite.Pass(%q)", serial)
 	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
 	var first, last int64
-	err = db.r.QueryRowContext(ctx, `
+	err = db.rd.QueryRowContext(ctx, `
 		SELECT auth_token, account_id, request, hash, first_issued, last_modified, blob
 		FROM passes WHERE pass_type_id = ? AND serial = ?`, passTypeID, serial).
 		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &first, &last, &p.Blob)
@@ -72,7 +72,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 	defer walletwallet.Wrap(&err, "sqlite.UpdatePass(%q)", u.Serial)
 	var res walletwallet.UpdateResult
 	enqueued := false
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		var owner, stored int64
 		var hash string
 		var n int
@@ -131,7 +131,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 // a no-op when the pass has moved on.
 func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModified time.Time, blob []byte) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.SetBlob(%q)", serial)
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE passes SET blob = ? WHERE pass_type_id = ? AND serial = ? AND last_modified = ?`,
 			nullBytes(blob), passTypeID, serial, millis(lastModified))

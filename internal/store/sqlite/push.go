@@ -18,7 +18,7 @@ func leaseLost(jobID int64, owner string) error {
 func (db *DB) ClaimPushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (_ *walletwallet.PushJob, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.ClaimPushJob(%q)", owner)
 	var job *walletwallet.PushJob
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		var j walletwallet.PushJob
 		var created int64
 		// The single writer makes select-then-update atomic; no other
@@ -59,7 +59,7 @@ func (db *DB) AdvancePushJob(ctx context.Context, jobID int64, owner string, cur
 // ECONFLICT when owner does not hold the lease.
 func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.FinishPushJob(%d)", jobID)
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM push_jobs WHERE id = ? AND lease_owner = ? AND done_at IS NULL`, jobID, owner)
 		return checkLeased(res, err, jobID, owner)
 	})
@@ -67,7 +67,7 @@ func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string, at t
 
 // updateLeased runs "set … where the job is owner's"; the set clause takes one argument.
 func (db *DB) updateLeased(ctx context.Context, jobID int64, owner, set string, arg any) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, set+` WHERE id = ? AND lease_owner = ? AND done_at IS NULL`, arg, jobID, owner)
 		return checkLeased(res, err, jobID, owner)
 	})
@@ -91,7 +91,7 @@ func checkLeased(res sql.Result, err error, jobID int64, owner string) error {
 // afterID, ordered by id.
 func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) (_ []walletwallet.PushTarget, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PushTargets(%q, %d)", serial, afterID)
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rd.QueryContext(ctx, `
 		SELECT id, push_token FROM registrations
 		WHERE pass_type_id = ? AND serial = ? AND id > ? ORDER BY id LIMIT ?`,
 		passTypeID, serial, afterID, limit)
@@ -114,6 +114,6 @@ func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterI
 func (db *DB) PendingPushJobs(ctx context.Context) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PendingPushJobs")
 	var n int
-	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM push_jobs WHERE done_at IS NULL`).Scan(&n)
+	err = db.rd.QueryRowContext(ctx, `SELECT count(*) FROM push_jobs WHERE done_at IS NULL`).Scan(&n)
 	return n, err
 }

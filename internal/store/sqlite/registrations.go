@@ -15,7 +15,7 @@ import (
 // replaces the old one on every registration of the device.
 func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (created bool, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Register(%q, %q)", r.DeviceID, r.Serial)
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM passes WHERE pass_type_id = ? AND serial = ?`,
 			r.PassTypeID, r.Serial).Scan(&one)
@@ -50,7 +50,7 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 // Unregister deletes a registration; ENOTFOUND when there is none.
 func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Unregister(%q, %q)", deviceID, serial)
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE device_id = ? AND pass_type_id = ? AND serial = ?`,
 			deviceID, passTypeID, serial)
 		if err != nil {
@@ -68,7 +68,7 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 }
 
 // addRegistrations keeps passes.registration_count in step with the rows.
-func addRegistrations(ctx context.Context, tx *sql.Tx, passTypeID, serial string, delta int64) error {
+func addRegistrations(ctx context.Context, tx *wtx, passTypeID, serial string, delta int64) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE passes SET registration_count = registration_count + ? WHERE pass_type_id = ? AND serial = ?`,
 		delta, passTypeID, serial)
@@ -84,7 +84,7 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 	if !since.IsZero() {
 		after = millis(since)
 	}
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rd.QueryContext(ctx, `
 		SELECT p.serial, p.last_modified
 		FROM registrations r JOIN passes p ON p.pass_type_id = r.pass_type_id AND p.serial = r.serial
 		WHERE r.device_id = ? AND r.pass_type_id = ? AND p.last_modified > ?
@@ -118,7 +118,7 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.RegistrationCount(%q)", serial)
 	var n int
-	err = db.r.QueryRowContext(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
+	err = db.rd.QueryRowContext(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
 		passTypeID, serial).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
@@ -131,7 +131,7 @@ func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) 
 func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.DeleteRegistrationsByToken")
 	var n int64
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		// The single writer makes count-then-delete consistent.
 		_, err := tx.ExecContext(ctx, `
 			UPDATE passes SET registration_count = registration_count - g.n

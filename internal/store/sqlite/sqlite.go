@@ -25,8 +25,10 @@ import (
 
 // DB is a walletwallet.Store on one SQLite file.
 type DB struct {
-	w *sql.DB // the only writer: MaxOpenConns(1)
-	r *sql.DB // query-only readers
+	w  *sql.DB // the only writer: MaxOpenConns(1)
+	r  *sql.DB // query-only readers
+	ws *stmts  // prepared statements of w
+	rd reader  // r with prepared statements
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
@@ -77,7 +79,7 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, subs: make(map[chan struct{}]struct{})}, nil
+	return &DB{w: w, r: r, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{})}, nil
 }
 
 // migrate connects the writer and applies pending migrations. Two processes
@@ -116,6 +118,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.ws.close()
+	db.rd.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -149,16 +153,28 @@ func (db *DB) notifyPushJob() {
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer).
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	t := &wtx{tx: tx, s: db.ws}
+	if err := fn(t); err != nil {
 		tx.Rollback()
+		db.prepareMissed(ctx, t.missed)
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	db.prepareMissed(ctx, t.missed)
+	return err
+}
+
+// prepareMissed caches the statements a transaction ran uncached, now that
+// the writer's connection is free again. A failure only means they stay uncached.
+func (db *DB) prepareMissed(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		db.ws.get(ctx, q)
+	}
 }
 
 // millis stores times as integer Unix milliseconds.
@@ -185,7 +201,7 @@ func isUniqueViolation(err error) bool {
 // countUsage adds one to the account's counter for q.Month unless it has
 // reached q.Limit; EQUOTA otherwise. The conditional upsert is the whole
 // check, so it stays exact however many requests race.
-func countUsage(ctx context.Context, tx *sql.Tx, accountID int64, q walletwallet.Quota) error {
+func countUsage(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Quota) error {
 	if q.Limit <= 0 {
 		return quotaError(q)
 	}

@@ -1,0 +1,37 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// BenchmarkPOST is the whole POST path over real HTTP on loopback: auth,
+// parse, plan gate, quota, images (built-in icon), sign, SQLite write, answer.
+func BenchmarkPOST(b *testing.B) {
+	t := &testing.T{}
+	h := newHarness(t)
+	_, key := h.account(walletwallet.PlanPro, 1<<40, "")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.SetParallelism(4) // 8 clients on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", h.srv.URL+"/api/pkpass", strings.NewReader(bayroast))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatalf("status %d", res.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+}
