@@ -29,7 +29,7 @@ const bayroast = `{ "barcodeValue": "LOYALTY-98765", "barcodeFormat": "QR", "log
 
 // testEnv is the configuration of one spawned deployment: a data folder and
 // an APNs double.
-func testEnv(t *testing.T, double *apnstest.Server) map[string]string {
+func testEnv(t testing.TB, double *apnstest.Server) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
@@ -214,7 +214,7 @@ func TestCrashLosesNoPush(t *testing.T) {
 }
 
 // unzipJSON returns the pass.json of a .pkpass.
-func unzipJSON(t *testing.T, blob []byte) map[string]any {
+func unzipJSON(t testing.TB, blob []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(unzip(t, blob)["pass.json"], &m); err != nil {

@@ -32,7 +32,7 @@ import (
 
 // pgAdminURL is the superuser DSN scripts/with-postgres.sh exports. Without it
 // the test skips, except in CI, where a missing database is a failure.
-func pgAdminURL(t *testing.T) string {
+func pgAdminURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("WW_TEST_POSTGRES_URL")
 	if u == "" {
@@ -46,7 +46,7 @@ func pgAdminURL(t *testing.T) string {
 
 // freshPostgres creates an empty database for one test, drops it when the
 // test ends and returns its URL.
-func freshPostgres(t *testing.T) string {
+func freshPostgres(t testing.TB) string {
 	t.Helper()
 	admin := pgAdminURL(t)
 	// rand.Text is upper-case base32; lower case keeps the name an unquoted identifier.
@@ -217,7 +217,7 @@ func registerDevices(t *testing.T, c *cluster, serial, authToken, prefix string,
 
 // issue creates the Bayroast pass on instance p and returns its serial and
 // authentication token.
-func issue(t *testing.T, p *proc, key string) (serial, authToken string) {
+func issue(t testing.TB, p *proc, key string) (serial, authToken string) {
 	t.Helper()
 	r := call(t, "POST", p.URL+"/api/pkpass", bayroast, bearer(key), jsonCT)
 	if r.status != http.StatusOK {

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // proc is a spawned `walletwallet serve`.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	URL  string
 	mu   sync.Mutex
@@ -53,7 +53,7 @@ var listenRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
 
 // startServer spawns `walletwallet serve` with env (plus WW_ADDR=127.0.0.1:0)
 // and waits until it answers /healthz.
-func startServer(t *testing.T, env map[string]string) *proc {
+func startServer(t testing.TB, env map[string]string) *proc {
 	t.Helper()
 	cmd := exec.Command(binPath, "serve")
 	cmd.Env = append(os.Environ(), "WW_ADDR=127.0.0.1:0")
@@ -150,7 +150,7 @@ type reply struct {
 	body   []byte
 }
 
-func (r *reply) json(t *testing.T) map[string]any {
+func (r *reply) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -160,7 +160,7 @@ func (r *reply) json(t *testing.T) map[string]any {
 }
 
 // call sends one request; headers are "Name: value".
-func call(t *testing.T, method, url, body string, headers ...string) *reply {
+func call(t testing.TB, method, url, body string, headers ...string) *reply {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -195,7 +195,7 @@ func env2(m map[string]string, out, errb *bytes.Buffer) env {
 }
 
 // newKey creates an account through the CLI and returns its key.
-func newKey(t *testing.T, env map[string]string, args ...string) string {
+func newKey(t testing.TB, env map[string]string, args ...string) string {
 	t.Helper()
 	out, errOut, code := cli(env, append([]string{"accounts", "create"}, args...)...)
 	if code != 0 {
@@ -205,7 +205,7 @@ func newKey(t *testing.T, env map[string]string, args ...string) string {
 }
 
 // unzip returns the files of a .pkpass.
-func unzip(t *testing.T, blob []byte) map[string][]byte {
+func unzip(t testing.TB, blob []byte) map[string][]byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
@@ -223,7 +223,7 @@ func unzip(t *testing.T, blob []byte) map[string][]byte {
 
 // verifyPass checks the signature of a .pkpass with openssl against caPEM and
 // the manifest's hashes, and returns pass.json.
-func verifyPass(t *testing.T, blob []byte, caPEM string) map[string]any {
+func verifyPass(t testing.TB, blob []byte, caPEM string) map[string]any {
 	t.Helper()
 	files := unzip(t, blob)
 	dir := t.TempDir()
