@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
@@ -52,7 +53,10 @@ type Options struct {
 	PushEnqueued func()
 }
 
-type server struct{ Options }
+type server struct {
+	Options
+	putLocks [256]sync.Mutex
+}
 
 // Register adds the API routes to rt.
 func Register(rt *jsonhttp.Router, o Options) {
@@ -65,7 +69,7 @@ func Register(rt *jsonhttp.Router, o Options) {
 	if o.PushEnqueued == nil {
 		o.PushEnqueued = func() {}
 	}
-	s := &server{o}
+	s := &server{Options: o}
 	rt.Handle(http.MethodPost, "/api/pkpass", jsonhttp.HandlerFunc(s.createPass))
 	rt.Handle(http.MethodPut, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.updatePass))
 	rt.Handle(http.MethodGet, "/api/auth/usage", jsonhttp.HandlerFunc(s.usage))

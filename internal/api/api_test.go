@@ -523,3 +523,39 @@ func TestRoutesAndCORS(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentPutsToOnePass(t *testing.T) {
+	h := newHarness(t)
+	_, key := h.account(walletwallet.PlanPro, 0, "")
+	serial := post(t, h, key, minimal)
+	const n = 16
+	var wg sync.WaitGroup
+	stamps := make(chan int64, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := h.do("PUT", "/api/pkpass/"+serial, key, strings.Replace(minimal, "MEMBER-12345", fmt.Sprintf("MEMBER-%d", i), 1))
+			if r.status != 200 || r.json(t)["unchanged"] != false {
+				t.Errorf("PUT %d: %d %s", i, r.status, r.body)
+				return
+			}
+			stamps <- int64(r.json(t)["lastUpdated"].(float64))
+		}()
+	}
+	wg.Wait()
+	close(stamps)
+	seconds := map[int64]bool{}
+	for ms := range stamps {
+		if seconds[ms/1000] {
+			t.Errorf("two versions share the second %d", ms/1000)
+		}
+		seconds[ms/1000] = true
+	}
+	if len(seconds) != n {
+		t.Errorf("%d versions, want %d", len(seconds), n)
+	}
+	if c := h.count(key); c != n+1 {
+		t.Errorf("count %d, want %d", c, n+1)
+	}
+}

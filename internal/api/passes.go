@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
@@ -100,8 +102,13 @@ func (s *server) updatePass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A concurrent PUT may change the pass between our read and our write;
-	// the store then says ECONFLICT and we start over from the new state.
+	// PUTs to one pass are serialized in this process, so they do not race
+	// each other into the store's stale check (each attempt signs a pass). A
+	// PUT on another instance can still change the pass between our read
+	// and our write: the store then says ECONFLICT and we start over.
+	mu := s.passLock(serial)
+	mu.Lock()
+	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		ans, err := s.updateOnce(ctx, a, req, canon, hash, serial, now)
 		if walletwallet.ErrorCode(err) == walletwallet.ECONFLICT && attempt < 5 {
@@ -184,4 +191,12 @@ func nextVersionTime(prev, now time.Time) time.Time {
 		t = floor
 	}
 	return t
+}
+
+// passLock returns the lock serializing PUTs to serial: one of a fixed set,
+// chosen by hash, so the set never grows.
+func (s *server) passLock(serial string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(serial))
+	return &s.putLocks[h.Sum32()%uint32(len(s.putLocks))]
 }
