@@ -159,6 +159,9 @@ func (r *reply) json(t testing.TB) map[string]any {
 	return m
 }
 
+// testClient fails a request that hangs instead of hanging the package.
+var testClient = &http.Client{Timeout: 60 * time.Second}
+
 // call sends one request; headers are "Name: value".
 func call(t testing.TB, method, url, body string, headers ...string) *reply {
 	t.Helper()
@@ -174,7 +177,7 @@ func call(t testing.TB, method, url, body string, headers ...string) *reply {
 		k, v, _ := strings.Cut(hv, ": ")
 		req.Header.Add(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,6 +186,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			if job == nil {
 				break
 			}
+			// Operators can see which instance is working a fan-out while it runs.
+			w.log.Info("push job claimed", "job", job.ID, "pass_type_id", job.PassTypeID, "serial", job.Serial,
+				"cursor", job.Cursor, "attempt", job.Attempts, "owner", w.o.Owner)
 			active++
 			wg.Add(1)
 			go func() {
