@@ -20,7 +20,7 @@ func newTestServer(t *testing.T, logs *bytes.Buffer) *httptest.Server {
 	rt.Handle(http.MethodGet, "/things/{id}", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		switch r.PathValue("id") {
 		case "bad":
-			return walletwallet.Errorf(walletwallet.EINVALID, "id must be good")
+			return walletwallet.Errorf(walletwallet.EINVALID, "id must be good, like <good> & co")
 		case "boom":
 			return errors.New("database on fire at 10.0.0.7")
 		case "panic":
@@ -50,6 +50,7 @@ func TestRouterAndErrors(t *testing.T) {
 	}{
 		{"ok", "GET", "/things/1", 200, "", ""},
 		{"client error", "GET", "/things/bad", 400, "id must be good", ""},
+		{"no HTML escapes", "GET", "/things/bad", 400, "like <good> & co", ""},
 		{"internal error hides detail", "GET", "/things/boom", 500, "internal error (request id ", ""},
 		{"panic becomes 500", "GET", "/things/panic", 500, "internal error (request id ", ""},
 		{"quota extra fields", "GET", "/things/quota", 429, "Rate limit exceeded", ""},
@@ -98,6 +99,9 @@ func TestRouterAndErrors(t *testing.T) {
 			}
 			if tc.status == 500 && !strings.Contains(m["error"], res.Header.Get("X-Request-Id")) {
 				t.Errorf("500 should carry the request id %s: %s", res.Header.Get("X-Request-Id"), m["error"])
+			}
+			if strings.Contains(string(body), `\u003c`) || strings.Contains(string(body), `\u0026`) {
+				t.Errorf("HTML-escaped message: %s", body)
 			}
 			if strings.Contains(string(body), "10.0.0.7") || strings.Contains(string(body), "kaboom") {
 				t.Errorf("internal detail leaked: %s", body)
