@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/walletwallet/walletwallet/internal/push/apnstest"
+	"github.com/walletwallet/walletwallet/internal/store/pgtest"
 )
 
 // BenchmarkFanout measures live updates end to end on the spawned binary: one
@@ -38,7 +39,7 @@ func benchFanout(b *testing.B, backend string, devices int) {
 	defer double.Close()
 	env := testEnv(b, double)
 	if backend == "postgres" {
-		env["WW_DATABASE_URL"] = freshPostgres(b)
+		env["WW_DATABASE_URL"] = pgtest.FreshDatabase(b)
 	}
 	srv := startServer(b, env)
 	key := newKey(b, env, "--plan", "pro", "--monthly-limit", "1000000")

@@ -6,14 +6,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,57 +26,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet/internal/push/apnstest"
+	"github.com/walletwallet/walletwallet/internal/store/pgtest"
 )
-
-// pgAdminURL is the superuser DSN scripts/with-postgres.sh exports. Without it
-// the test skips, except in CI, where a missing database is a failure.
-func pgAdminURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("WW_TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("WW_TEST_POSTGRES_URL is not set (CI=true): run under scripts/with-postgres.sh")
-		}
-		t.Skip("WW_TEST_POSTGRES_URL not set; run under scripts/with-postgres.sh for the multi-instance PostgreSQL tests")
-	}
-	return u
-}
-
-// freshPostgres creates an empty database for one test, drops it when the
-// test ends and returns its URL.
-func freshPostgres(t testing.TB) string {
-	t.Helper()
-	admin := pgAdminURL(t)
-	// rand.Text is upper-case base32; lower case keeps the name an unquoted identifier.
-	name := "ww_" + strings.ToLower(rand.Text()[:16])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", admin, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	// Registered before any server starts, so it runs after they are killed.
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // cluster is n `serve` processes with one configuration: the same data folder
 // (so the same development identity), the same database and APNs double, and
@@ -91,7 +40,7 @@ type cluster struct {
 
 func startCluster(t *testing.T, n int, double *apnstest.Server) *cluster {
 	t.Helper()
-	c := &cluster{dbURL: freshPostgres(t)}
+	c := &cluster{dbURL: pgtest.FreshDatabase(t)}
 	c.env = testEnv(t, double)
 	c.env["WW_DATABASE_URL"] = c.dbURL
 	if double == nil {

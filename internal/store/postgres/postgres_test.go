@@ -2,82 +2,19 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/pgtest"
 	"github.com/walletwallet/walletwallet/internal/store/storetest"
 )
 
-// adminURL is a superuser DSN from WW_TEST_POSTGRES_URL (scripts/with-postgres.sh
-// sets it). Without it the tests skip, except in CI where that is a failure.
-func adminURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("WW_TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("PostgreSQL tests need WW_TEST_POSTGRES_URL")
-		}
-		t.Skip("WW_TEST_POSTGRES_URL not set; run under scripts/with-postgres.sh to test the PostgreSQL backend")
-	}
-	return u
-}
-
-// freshDatabase creates an empty database for one test, drops it afterwards
-// and returns its URL.
-func freshDatabase(t testing.TB) string {
-	t.Helper()
-	admin := adminURL(t)
-	ctx := context.Background()
-	name := "ww_" + lower(rand.Text()[:16])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// lower keeps database names unquoted identifiers.
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 func openFresh(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), freshDatabase(t))
+	db, err := Open(context.Background(), pgtest.FreshDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +30,7 @@ func TestConformance(t *testing.T) {
 // Several instances starting at once on a fresh database: the advisory lock
 // must let exactly one migrate while the others wait and then find it done.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	dbURL := freshDatabase(t)
+	dbURL := pgtest.FreshDatabase(t)
 	ctx := context.Background()
 	const n = 6
 	dbs := make([]*DB, n)
