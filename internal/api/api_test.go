@@ -559,3 +559,31 @@ func TestConcurrentPutsToOnePass(t *testing.T) {
 		t.Errorf("count %d, want %d", c, n+1)
 	}
 }
+
+func TestLegacyFieldsThroughTheAPI(t *testing.T) {
+	h := newHarness(t)
+	_, key := h.account(walletwallet.PlanFree, 0, "")
+	r := h.do("POST", "/api/pkpass", key, `{"barcodeValue":"G-1","barcodeFormat":"PDF417","title":"Gold Gym","cardLabel":"MEMBER","label":"Since","value":"2019"}`)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if cd := r.header.Get("Content-Disposition"); cd != `attachment; filename="gold-gym.pkpass"` {
+		t.Errorf("slug from title: %q", cd)
+	}
+	pj, _ := passJSON(t, r.body)
+	g := pj["generic"].(map[string]any)
+	primary := g["primaryFields"].([]any)[0].(map[string]any)
+	secondary := g["secondaryFields"].([]any)[0].(map[string]any)
+	if primary["label"] != "MEMBER" || primary["value"] != "Gold Gym" || primary["key"] != "primary0" {
+		t.Errorf("title/cardLabel → primaryFields[0]: %v", primary)
+	}
+	if secondary["label"] != "Since" || secondary["value"] != "2019" {
+		t.Errorf("label/value → secondaryFields[0]: %v", secondary)
+	}
+	if pj["logoText"] != "Gold Gym" || pj["description"] != "Gold Gym" {
+		t.Errorf("title fills logoText and description: %v %v", pj["logoText"], pj["description"])
+	}
+	if b := pj["barcodes"].([]any)[0].(map[string]any); b["format"] != "PKBarcodeFormatPDF417" || b["message"] != "G-1" {
+		t.Errorf("barcodes: %v", b)
+	}
+}
