@@ -30,6 +30,11 @@ type DB struct {
 	ws *stmts  // prepared statements of w
 	rd reader  // r with prepared statements
 
+	ops        chan *writeOp // to the writer goroutine
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
 }
@@ -37,7 +42,7 @@ type DB struct {
 // busy_timeout comes first: the other pragmas may need a lock that another
 // process (the CLI writing next to serve) holds for a moment.
 const (
-	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	readerParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 )
 
@@ -79,7 +84,10 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{w: w, r: r, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{})}, nil
+	db := &DB{w: w, r: r, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{}),
+		ops: make(chan *writeOp), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	go db.writer()
+	return db, nil
 }
 
 // migrate connects the writer and applies pending migrations. Two processes
@@ -118,6 +126,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.writerDone
 	db.ws.close()
 	db.rd.close()
 	return errors.Join(db.r.Close(), db.w.Close())
@@ -152,21 +162,112 @@ func (db *DB) notifyPushJob() {
 	}
 }
 
-// write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer).
+// write runs fn in a write transaction and returns its error, or the
+// commit's. The single writer goroutine runs the functions that are waiting
+// together in one transaction, each inside its own savepoint, so one fsync
+// commits a whole group: with synchronous=FULL (nothing that was answered 2xx
+// is lost, even on power failure) that keeps throughput where NORMAL had it.
+// A function's error rolls back only its own savepoint; the others commit.
+// write waits for the outcome even if ctx ends: once handed over, the
+// operation either commits or fails for everyone in the group.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
+	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.ops <- op:
+	case <-db.closing:
+		return errClosed
+	}
+	return <-op.done
+}
+
+var errClosed = errors.New("sqlite: database is closed")
+
+// maxGroup bounds how many operations share one transaction.
+const maxGroup = 64
+
+type writeOp struct {
+	fn   func(tx *wtx) error
+	done chan error
+}
+
+// writer is the one goroutine that writes: it takes whatever operations are
+// waiting and commits them as a group.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	group := make([]*writeOp, 0, maxGroup)
+	for {
+		select {
+		case op := <-db.ops:
+			group = append(group[:0], op)
+		case <-db.closing:
+			return
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case op := <-db.ops:
+				group = append(group, op)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*writeOp) {
+	// The callers' contexts are not used for the transaction: cancelling one
+	// would interrupt SQLite, which rolls back the whole transaction.
+	ctx := context.Background()
+	errs := make([]error, len(group))
+	t := &wtx{s: db.ws}
+	fail := func(err error) {
+		for _, op := range group {
+			op.done <- err
+		}
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		fail(err)
+		return
 	}
-	t := &wtx{tx: tx, s: db.ws}
-	if err := fn(t); err != nil {
-		tx.Rollback()
-		db.prepareMissed(ctx, t.missed)
-		return err
+	t.tx = tx
+	if len(group) == 1 {
+		errs[0] = group[0].fn(t)
+		if errs[0] != nil {
+			tx.Rollback()
+			db.prepareMissed(ctx, t.missed)
+			group[0].done <- errs[0]
+			return
+		}
+	} else {
+		for i, op := range group {
+			if err := t.exec(ctx, "SAVEPOINT op"); err != nil {
+				tx.Rollback()
+				fail(err)
+				return
+			}
+			errs[i] = op.fn(t)
+			end := "RELEASE op"
+			if errs[i] != nil {
+				end = "ROLLBACK TO op; RELEASE op"
+			}
+			if err := t.exec(ctx, end); err != nil {
+				// The transaction is no longer sound: nobody's work commits.
+				tx.Rollback()
+				fail(err)
+				return
+			}
+		}
 	}
 	err = tx.Commit()
 	db.prepareMissed(ctx, t.missed)
-	return err
+	for i, op := range group {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+		op.done <- errs[i]
+	}
 }
 
 // prepareMissed caches the statements a transaction ran uncached, now that

@@ -78,6 +78,8 @@ func (r reader) QueryContext(ctx context.Context, query string, args ...any) (*s
 }
 
 // wtx is a write transaction whose statements come from the writer's cache.
+// It ignores the callers' cancellation: several callers share the
+// transaction, and an interrupted SQLite statement rolls back all of it.
 // Preparing on the writer pool needs its only connection, which the
 // transaction holds: so a statement not yet cached runs uncached, is noted in
 // missed, and is prepared by write once the transaction has ended.
@@ -85,6 +87,12 @@ type wtx struct {
 	tx     *sql.Tx
 	s      *stmts
 	missed []string
+}
+
+// exec runs a statement that needs no cache (savepoints).
+func (t *wtx) exec(ctx context.Context, query string) error {
+	_, err := t.tx.ExecContext(ctx, query)
+	return err
 }
 
 func (t *wtx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -99,6 +107,7 @@ func (t *wtx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -107,6 +116,7 @@ func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.tx.QueryRowContext(ctx, query, args...)
@@ -115,6 +125,7 @@ func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 }
 
 func (t *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
