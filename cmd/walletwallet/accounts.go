@@ -134,7 +134,7 @@ func cmdKeysRevoke(ctx context.Context, args []string, e env) error {
 }
 
 func cmdAccountsList(ctx context.Context, args []string, e env) error {
-	fs, cfg := flags("accounts list", "Lists accounts, one per line, tab-separated:\n  ID  PLAN  TRIAL_ENDS  LIMIT  USED  EMAIL  ORG  CREATED\nPLAN is the effective plan now (free or pro); TRIAL_ENDS is the trial's end date\nor \"-\"; USED is this month's (UTC) count.", e)
+	fs, cfg := flags("accounts list", "Lists accounts, one per line, in aligned columns:\n  ID  PLAN  TRIAL_ENDS  LIMIT  USED  EMAIL  ORG  CREATED\nPLAN is the effective plan now (free or pro); TRIAL_ENDS is the trial's end date\nor \"-\"; USED is this month's (UTC) count.", e)
 	if _, err := parse(fs, cfg, args); err != nil {
 		return err
 	}
