@@ -25,15 +25,11 @@ func (s *server) parseRequest(w http.ResponseWriter, r *http.Request, now time.T
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
-	req, err := pkpass.Parse(body)
+	req, canon, hash, err := pkpass.ParseCanonical(body)
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
 	if err := req.CheckPlan(a.EffectivePlan(now)); err != nil {
-		return nil, nil, nil, "", err
-	}
-	canon, hash, err := pkpass.Canonical(body)
-	if err != nil {
 		return nil, nil, nil, "", err
 	}
 	return a, req, canon, hash, nil

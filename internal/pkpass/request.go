@@ -58,24 +58,39 @@ const (
 // alike). Errors are *walletwallet.Error with Code EINVALID and a message that
 // names the field path and the rule.
 func Parse(body []byte) (*Request, error) {
+	req, _, _, err := parse(body, false)
+	return req, err
+}
+
+// ParseCanonical is Parse and Canonical on one decoding of the body, for the
+// API, which needs both for every POST and PUT.
+func ParseCanonical(body []byte) (req *Request, canon []byte, hash string, err error) {
+	return parse(body, true)
+}
+
+func parse(body []byte, canonical bool) (*Request, []byte, string, error) {
 	root, truncated, err := decodeStrict(body)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	d, err := mapRequest(root)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if err := d.validate(); err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if truncated {
 		// Unreachable for any body within the schema; a backstop so a partly
 		// stored tree can never pass as a whole request.
-		return nil, tooManyValues()
+		return nil, nil, "", tooManyValues()
 	}
 	d.resolveLegacy()
-	return &d.req, nil
+	if !canonical {
+		return &d.req, nil, "", nil
+	}
+	canon, hash := canonicalOf(root, len(body))
+	return &d.req, canon, hash, nil
 }
 
 func tooManyValues() error {
@@ -94,9 +109,14 @@ func Canonical(body []byte) (canon []byte, hash string, err error) {
 	if truncated {
 		return nil, "", tooManyValues()
 	}
-	canon = appendCanonical(make([]byte, 0, len(body)), root)
+	canon, hash = canonicalOf(root, len(body))
+	return canon, hash, nil
+}
+
+func canonicalOf(root value, size int) ([]byte, string) {
+	canon := appendCanonical(make([]byte, 0, size), root)
 	sum := sha256.Sum256(canon)
-	return canon, hex.EncodeToString(sum[:]), nil
+	return canon, hex.EncodeToString(sum[:])
 }
 
 // ImageRef is one image URL of a request and the slot it fills.
