@@ -7,8 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"strings"
-	"time"
 )
 
 // File is one file of a pass bundle, e.g. pass.json or logo@2x.png.
@@ -17,9 +17,16 @@ type File struct {
 	Data []byte
 }
 
-// zipTime is the fixed modification time of every entry, so equal inputs
-// give byte-identical bundles (cacheable, comparable in tests).
-var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+// Every entry carries the same MS-DOS modification time, 1980-01-01 00:00
+// (the format's epoch), so equal inputs give byte-identical bundles
+// (cacheable, comparable in tests). CreateRaw writes these fields as given.
+const (
+	zipDate = 0<<9 | 1<<5 | 1 // years since 1980, month, day
+	zipTime = 0
+	// zipVersion is 2.0, the version that introduced stored and deflated
+	// entries; readers check it against what they support.
+	zipVersion = 20
+)
 
 // Bundle writes manifest.json (file name → lowercase hex SHA-1 of its bytes,
 // for every file), calls sign(manifest) for the detached signature, and
@@ -60,8 +67,23 @@ func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, e
 	var buf bytes.Buffer
 	buf.Grow(size)
 	zw := zip.NewWriter(&buf)
+	// CreateRaw with the CRC and sizes known up front puts them in the local
+	// header and writes no data descriptor (general-purpose flag bit 3).
+	// CreateHeader would always set that flag, and java.util.zip's streaming
+	// reader (what Android wallet apps use) refuses a descriptor on a stored
+	// entry: it cannot find where stored data ends without the sizes.
 	add := func(name string, data []byte) error {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: zipTime})
+		w, err := zw.CreateRaw(&zip.FileHeader{
+			Name:               name,
+			Method:             zip.Store,
+			CreatorVersion:     zipVersion,
+			ReaderVersion:      zipVersion,
+			ModifiedDate:       zipDate,
+			ModifiedTime:       zipTime,
+			CRC32:              crc32.ChecksumIEEE(data),
+			CompressedSize64:   uint64(len(data)),
+			UncompressedSize64: uint64(len(data)),
+		})
 		if err != nil {
 			return err
 		}
