@@ -11,12 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/egress"
 )
 
 // FetchOptions configures a Fetcher. Zero fields take the defaults noted.
@@ -26,11 +25,8 @@ type FetchOptions struct {
 	// RootCAs verifies servers; nil means the system roots.
 	RootCAs *x509.CertPool
 	// Resolver looks names up; nil means net.DefaultResolver.
-	Resolver interface {
-		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-	}
-	// Dial connects to an already checked IP:port; nil means a net.Dialer
-	// with ConnectTimeout and an address re-check in its Control hook.
+	Resolver egress.Resolver
+	// Dial connects to an already checked IP:port (see egress.Options.Dial).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// ConnectTimeout bounds each dial (5 s); TotalTimeout the whole fetch,
 	// redirects and body included (10 s).
@@ -41,23 +37,16 @@ type FetchOptions struct {
 	MaxRedirects int
 }
 
-// Fetcher downloads images over HTTPS without ever connecting to a non-public
-// address: every address is checked after resolution, at dial time, so
-// neither DNS rebinding nor redirects get around the check.
+// Fetcher downloads images over HTTPS through the egress guard, so it never
+// connects to a non-public address (checked after resolution, at dial time,
+// redirects included).
 type Fetcher struct {
-	o        FetchOptions
-	resolver interface {
-		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-	}
-	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
-	client *http.Client
+	o     FetchOptions
+	guard *egress.Guard
 }
 
 // NewFetcher builds a Fetcher; it is safe for concurrent use.
 func NewFetcher(o FetchOptions) *Fetcher {
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 5 * time.Second
-	}
 	if o.TotalTimeout <= 0 {
 		o.TotalTimeout = 10 * time.Second
 	}
@@ -67,130 +56,15 @@ func NewFetcher(o FetchOptions) *Fetcher {
 	if o.MaxRedirects <= 0 {
 		o.MaxRedirects = 3
 	}
-	f := &Fetcher{o: o, resolver: o.Resolver, dial: o.Dial}
-	if f.resolver == nil {
-		f.resolver = net.DefaultResolver
-	}
-	if f.dial == nil {
-		d := &net.Dialer{Timeout: o.ConnectTimeout, Control: f.control}
-		f.dial = d.DialContext
-	}
-	tr := &http.Transport{
-		// No proxy: a proxy would connect on our behalf, past the guard.
-		Proxy:                  nil,
-		DialContext:            f.guardedDial,
-		TLSClientConfig:        &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:    o.ConnectTimeout,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           16,
-		IdleConnTimeout:        30 * time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
-	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}
-	return f
-}
-
-// blockedError is the guard's refusal; Fetch turns it into the client message.
-type blockedError struct{ reason string }
-
-func (e *blockedError) Error() string { return "refused non-public address: " + e.reason }
-
-// schemeError is a redirect to something other than https.
-type schemeError struct{ scheme string }
-
-func (e *schemeError) Error() string {
-	return "redirect to non-https scheme " + strconv.Quote(e.scheme)
-}
-
-// redirectError is one redirect too many.
-type redirectError struct{ n int }
-
-func (e *redirectError) Error() string { return fmt.Sprintf("stopped after %d redirects", e.n) }
-
-// allowed is the address check shared by every path that connects.
-func (f *Fetcher) allowed(a netip.Addr) error {
-	a = a.WithZone("")
-	for _, p := range f.o.AllowCIDRs {
-		if p.Contains(a) || p.Contains(a.Unmap()) {
-			return nil
-		}
-	}
-	if ok, why := Classify(a); !ok {
-		return &blockedError{why}
-	}
-	return nil
-}
-
-// checkHost refuses a URL whose host is a non-public IP literal, before any connection.
-func (f *Fetcher) checkHost(host string) error {
-	if a, ok := ParseHost(host); ok {
-		return f.allowed(a)
-	}
-	return nil
-}
-
-// guardedDial resolves the host itself, checks every address, and dials the
-// checked IPs only, never the name, so what is checked is what is reached.
-func (f *Fetcher) guardedDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	var ips []netip.Addr
-	if a, ok := ParseHost(host); ok {
-		ips = []netip.Addr{a}
-	} else {
-		ips, err = f.resolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			return nil, err
-		}
-		if len(ips) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
-		}
-	}
-	// One bad address refuses the host: a resolver answer mixing public and
-	// private addresses is a rebinding attempt, not a fallback list.
-	for _, ip := range ips {
-		if err := f.allowed(ip); err != nil {
-			return nil, err
-		}
-	}
-	var firstErr error
-	for _, ip := range ips {
-		dctx, cancel := context.WithTimeout(ctx, f.o.ConnectTimeout)
-		conn, err := f.dial(dctx, "tcp", net.JoinHostPort(ip.Unmap().WithZone("").String(), port))
-		cancel()
-		if err == nil {
-			return conn, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, firstErr
-}
-
-// control re-checks the socket's address just before connect: a second line
-// of defence should any path hand the default dialer an unchecked address.
-func (f *Fetcher) control(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return &blockedError{"unparsable address"}
-	}
-	return f.allowed(ap.Addr())
-}
-
-func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) > f.o.MaxRedirects {
-		return &redirectError{f.o.MaxRedirects}
-	}
-	if req.URL.Scheme != "https" {
-		return &schemeError{req.URL.Scheme}
-	}
-	return f.checkHost(req.URL.Hostname())
+	g := egress.New(egress.Options{
+		AllowCIDRs:     o.AllowCIDRs,
+		RootCAs:        o.RootCAs,
+		Resolver:       o.Resolver,
+		Dial:           o.Dial,
+		ConnectTimeout: o.ConnectTimeout,
+		MaxRedirects:   o.MaxRedirects,
+	})
+	return &Fetcher{o: o, guard: g}
 }
 
 // Fetch downloads rawURL and returns its bytes, which are a PNG or JPEG of at
@@ -207,7 +81,7 @@ func (f *Fetcher) Fetch(ctx context.Context, field, rawURL string) (_ []byte, er
 	if u.Hostname() == "" {
 		return nil, walletwallet.Errorf(walletwallet.EINVALID, "%s is not a valid URL: no host", field)
 	}
-	if err := f.checkHost(u.Hostname()); err != nil {
+	if err := f.guard.CheckHost(u.Hostname()); err != nil {
 		return nil, f.clientError(ctx, field, err)
 	}
 	tctx, cancel := context.WithTimeout(ctx, f.o.TotalTimeout)
@@ -218,7 +92,7 @@ func (f *Fetcher) Fetch(ctx context.Context, field, rawURL string) (_ []byte, er
 	}
 	req.Header.Set("Accept", "image/png, image/jpeg")
 	req.Header.Set("User-Agent", "WalletWallet-image-fetcher/1")
-	resp, err := f.client.Do(req)
+	resp, err := f.guard.Client().Do(req)
 	if err != nil {
 		return nil, f.clientError(ctx, field, err)
 	}
@@ -259,9 +133,9 @@ func tooLargeN(field string, n int64) error {
 // nothing of ours; resolved addresses are never named.
 func (f *Fetcher) clientError(ctx context.Context, field string, err error) error {
 	var (
-		be    *blockedError
-		se    *schemeError
-		re    *redirectError
+		be    *egress.BlockedError
+		se    *egress.SchemeError
+		re    *egress.RedirectError
 		dnsE  *net.DNSError
 		certE *tls.CertificateVerificationError
 		hostE x509.HostnameError
@@ -269,11 +143,11 @@ func (f *Fetcher) clientError(ctx context.Context, field string, err error) erro
 	)
 	switch {
 	case errors.As(err, &be):
-		return walletwallet.Errorf(walletwallet.EINVALID, "%s resolves to a private address (%s)", field, be.reason)
+		return walletwallet.Errorf(walletwallet.EINVALID, "%s resolves to a private address (%s)", field, be.Reason)
 	case errors.As(err, &se):
-		return walletwallet.Errorf(walletwallet.EINVALID, "URL must use HTTPS protocol (%s redirects to a %s: URL)", field, se.scheme)
+		return walletwallet.Errorf(walletwallet.EINVALID, "URL must use HTTPS protocol (%s redirects to a %s: URL)", field, se.Scheme)
 	case errors.As(err, &re):
-		return walletwallet.Errorf(walletwallet.EINVALID, "%s could not be fetched: more than %d redirects", field, re.n)
+		return walletwallet.Errorf(walletwallet.EINVALID, "%s could not be fetched: more than %d redirects", field, re.N)
 	case ctx.Err() != nil:
 		// Our caller gave up; that is not the client's URL's fault.
 		return fmt.Errorf("images: fetch %s: %w", field, ctx.Err())

@@ -228,33 +228,6 @@ func TestDialGuardLoopbackListener(t *testing.T) {
 	}
 }
 
-// TestControlHook exercises the default dialer's second check directly.
-func TestControlHook(t *testing.T) {
-	f := NewFetcher(FetchOptions{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}})
-	tests := []struct {
-		name    string
-		address string
-		refused bool
-	}{
-		{"loopback", "127.0.0.1:443", true},
-		{"private", "192.168.0.10:443", true},
-		{"metadata", "169.254.169.254:80", true},
-		{"v6 loopback", "[::1]:443", true},
-		{"mapped private", "[::ffff:10.0.0.1]:443", true},
-		{"public", "8.8.8.8:443", false},
-		{"allowed private", "10.9.1.1:443", false},
-		{"garbage", "not-an-address", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := f.control("tcp", tt.address, nil)
-			if (err != nil) != tt.refused {
-				t.Fatalf("control(%q) = %v, refused want %v", tt.address, err, tt.refused)
-			}
-		})
-	}
-}
-
 // TestLiteralHostsRefusedWithoutDial: a private literal host is refused from
 // the URL alone: no resolver call and no dial.
 func TestLiteralHostsRefusedWithoutDial(t *testing.T) {

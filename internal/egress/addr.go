@@ -1,4 +1,4 @@
-package images
+package egress
 
 import (
 	"net/netip"
