@@ -53,16 +53,6 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage returns the client-facing message of err ("internal error" for
-// anything that is not an *Error, so internals never leak).
-func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "internal error"
-}
-
 // Wrap annotates *errp with the operation name when it is non-nil, keeping the
 // chain for errors.As. Use as: defer walletwallet.Wrap(&err, "Store.Pass(%q)", serial).
 func Wrap(errp *error, format string, args ...any) {

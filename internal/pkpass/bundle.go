@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 entries carry a fixed MS-DOS date through ModifiedDate/ModifiedTime on purpose: their replacement, Modified, would add an extended-timestamp field to every entry.
+
 package pkpass
 
 import (

@@ -46,13 +46,15 @@ func parsePrivateKey(path string, data []byte, password string) (crypto.PrivateK
 		// The deprecated legacy PEM encryption stays readable because operators
 		// still hold keys from `openssl genrsa -aes256`; its padding-oracle
 		// weakness needs an online oracle, which a local file is not.
-		case x509.IsEncryptedPEMBlock(b): //nolint:staticcheck
+		//lint:ignore SA1019 kept on purpose, see above
+		case x509.IsEncryptedPEMBlock(b):
 			encrypted = true
 			if password == "" {
 				return nil, fail(ErrPasswordMissing, nil, "private key %s is encrypted; give its password", path)
 			}
 			var err error
-			der, err = x509.DecryptPEMBlock(b, []byte(password)) //nolint:staticcheck
+			//lint:ignore SA1019 kept on purpose, see above
+			der, err = x509.DecryptPEMBlock(b, []byte(password))
 			if err != nil {
 				if errors.Is(err, x509.IncorrectPasswordError) {
 					return nil, fail(ErrWrongPassword, err, "wrong password for private key %s", path)
