@@ -13,7 +13,7 @@ var (
 )
 
 // DefaultIcon is the built-in icon for passes without iconURL, at @1x/@2x/@3x
-// (29, 58 and 87 pixels square). It is drawn by this package's own code on
+// (38, 76 and 114 pixels square, the icon slot's size). It is drawn by this package's own code on
 // first use and reused; callers must not modify the returned bytes.
 func DefaultIcon() []Variant {
 	defaultIconOnce.Do(func() {

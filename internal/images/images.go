@@ -30,18 +30,30 @@ const (
 	MaxDimension = 4096
 )
 
-// Slot names, as used in the pass bundle's file names.
+// Slots a request's images can fill. Each is one row of the table below;
+// a slot's file name in the bundle is its file stem (two strip slots of
+// different heights both write strip.png).
 const (
-	SlotIcon      = "icon"
-	SlotLogo      = "logo"
-	SlotThumbnail = "thumbnail"
-	SlotStrip     = "strip"
+	SlotIcon       = "icon"
+	SlotLogo       = "logo"
+	SlotThumbnail  = "thumbnail"
+	SlotStrip      = "strip"             // storeCard and coupon
+	SlotStripEvent = "strip-eventTicket" // eventTicket's shorter strip
+	SlotBackground = "background"
+	SlotFooter     = "footer"
+	SlotArtwork    = "artwork"
 )
 
 // slotSpec is a slot's size in points and how a source is fitted to it.
 type slotSpec struct {
 	w, h int
 	mode fitMode
+	// file is the bundle file stem (icon → icon.png, icon@2x.png, …).
+	file string
+	// key is the stem of the stored variants' asset keys. It changes
+	// whenever the slot's rendering changes (size, framing), so variants
+	// rendered by an older build are never served for the new rules.
+	key string
 }
 
 type fitMode int
@@ -50,14 +62,27 @@ const (
 	fitSquare fitMode = iota // centre-crop to a square, then scale
 	fitInside                // keep the aspect ratio inside the box, no padding
 	fitCover                 // scale to cover the box, centre-crop the rest
+	fitFrame                 // centre-crop into Apple's 2:3–3:2 range, then fit inside
 )
 
+// slots follows Apple's current Human Interface Guidelines table of pass
+// image sizes (in points) where it differs from the older PassKit
+// programming guide: the icon is 38 pt (was 29) and the event ticket strip
+// is 375×98 (other strips 375×144). docs/images.md lists the source of each row.
 var slots = map[string]slotSpec{
-	SlotIcon:      {29, 29, fitSquare},
-	SlotLogo:      {160, 50, fitInside},
-	SlotThumbnail: {90, 90, fitInside},
-	SlotStrip:     {375, 144, fitCover},
+	SlotIcon:       {38, 38, fitSquare, "icon", "icon-38pt"},
+	SlotLogo:       {160, 50, fitInside, "logo", "logo"},
+	SlotThumbnail:  {90, 90, fitFrame, "thumbnail", "thumbnail-framed"},
+	SlotStrip:      {375, 144, fitCover, "strip", "strip"},
+	SlotStripEvent: {375, 98, fitCover, "strip", "strip-eventTicket"},
+	SlotBackground: {180, 220, fitCover, "background", "background"},
+	SlotFooter:     {286, 15, fitCover, "footer", "footer"},
+	SlotArtwork:    {358, 448, fitCover, "artwork", "artwork"},
 }
+
+// SlotFile is the bundle file stem of a slot ("strip" for SlotStripEvent),
+// "" for an unknown slot.
+func SlotFile(slot string) string { return slots[slot].file }
 
 // scales are the @1x/@2x/@3x factors Wallet picks from.
 var scales = [...]int{1, 2, 3}
@@ -173,9 +198,9 @@ func render(ctx context.Context, field string, src []byte, slot string) ([]Varia
 	for i, img := range scaled {
 		data, err := encodePNG(img)
 		if err != nil {
-			return nil, fmt.Errorf("images: encode %s: %w", VariantName(slot, scales[i]), err)
+			return nil, fmt.Errorf("images: encode %s: %w", VariantName(spec.file, scales[i]), err)
 		}
-		out[i] = Variant{Name: VariantName(slot, scales[i]), Data: data}
+		out[i] = Variant{Name: VariantName(spec.file, scales[i]), Data: data}
 	}
 	return out, nil
 }
@@ -196,8 +221,8 @@ func decodeAndScale(field string, src []byte, spec slotSpec) ([]*image.RGBA, err
 	if err != nil {
 		return nil, walletwallet.Errorf(walletwallet.EINVALID, "%s is a truncated or corrupt %s image", field, f)
 	}
-	b := img.Bounds()
-	sr := crop(spec, b)
+	sr := crop(spec, img.Bounds())
+	b := sr
 	// Catmull-Rom's scratch buffer is (output width × source height) float
 	// quadruples, over 50 MiB for a tall source at @3x. Averaging whole k×k
 	// blocks first (exact area averaging) brings the source down to between
@@ -266,11 +291,21 @@ func encodePNG(img image.Image) ([]byte, error) {
 }
 
 // crop is the part of the source a slot shows: a centred square for the
-// icon, a centred rectangle of the slot's aspect for the strip, all of it
-// otherwise.
+// icon, a centred rectangle of the slot's aspect for the cover slots, for
+// the thumbnail the centre of a source outside 2:3–3:2 cut to the nearest
+// end of that range (Wallet would crop it anyway, after scaling it down to
+// a sliver: a 50×300 photo became 15×90), all of it otherwise.
 func crop(spec slotSpec, b image.Rectangle) image.Rectangle {
 	w, h := b.Dx(), b.Dy()
 	switch spec.mode {
+	case fitFrame:
+		switch {
+		case 2*w > 3*h: // wider than 3:2
+			return centred(b, max(1, roundDiv(3*h, 2)), h)
+		case 3*w < 2*h: // taller than 2:3
+			return centred(b, w, max(1, roundDiv(3*w, 2)))
+		}
+		return b
 	case fitSquare:
 		side := min(w, h)
 		return centred(b, side, side)
@@ -289,14 +324,22 @@ func crop(spec slotSpec, b image.Rectangle) image.Rectangle {
 // show the image at the same size in points, which is what Wallet expects.
 func size(spec slotSpec, b image.Rectangle, scale int) (dw, dh int) {
 	bw, bh := spec.w*scale, spec.h*scale
-	if spec.mode != fitInside {
+	if spec.mode != fitInside && spec.mode != fitFrame {
 		return bw, bh
 	}
 	w, h := b.Dx(), b.Dy()
 	if w*spec.h >= h*spec.w {
-		return bw, max(1, roundDiv(h*bw, w))
+		dw, dh = bw, max(1, roundDiv(h*bw, w))
+	} else {
+		dw, dh = max(1, roundDiv(w*bh, h)), bh
 	}
-	return max(1, roundDiv(w*bh, h)), bh
+	if spec.mode == fitFrame {
+		// A source of a few pixels cannot be cropped exactly to the range
+		// (1000×1 crops to 2×1); the output is held inside it regardless.
+		dw = max(min(dw, roundDiv(3*dh, 2)), 1)
+		dh = max(min(dh, roundDiv(3*dw, 2)), 1)
+	}
+	return dw, dh
 }
 
 func centred(b image.Rectangle, w, h int) image.Rectangle {

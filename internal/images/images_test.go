@@ -114,17 +114,28 @@ func TestRenderSizes(t *testing.T) {
 		src  image.Image
 		want [3]size
 	}{
-		{"icon square", SlotIcon, testImage(300, 300), [3]size{{29, 29}, {58, 58}, {87, 87}}},
-		{"icon wide is cropped", SlotIcon, testImage(400, 100), [3]size{{29, 29}, {58, 58}, {87, 87}}},
-		{"icon tiny is scaled up", SlotIcon, testImage(10, 10), [3]size{{29, 29}, {58, 58}, {87, 87}}},
+		{"icon square", SlotIcon, testImage(300, 300), [3]size{{38, 38}, {76, 76}, {114, 114}}},
+		{"icon wide is cropped", SlotIcon, testImage(400, 100), [3]size{{38, 38}, {76, 76}, {114, 114}}},
+		{"icon tiny is scaled up", SlotIcon, testImage(10, 10), [3]size{{38, 38}, {76, 76}, {114, 114}}},
 		{"logo wide fits width", SlotLogo, testImage(800, 100), [3]size{{160, 20}, {320, 40}, {480, 60}}},
 		{"logo tall fits height", SlotLogo, testImage(100, 200), [3]size{{25, 50}, {50, 100}, {75, 150}}},
 		{"logo exact aspect", SlotLogo, testImage(320, 100), [3]size{{160, 50}, {320, 100}, {480, 150}}},
 		{"logo 4:1", SlotLogo, testImage(400, 100), [3]size{{160, 40}, {320, 80}, {480, 120}}},
 		{"thumbnail square", SlotThumbnail, testImage(1000, 1000), [3]size{{90, 90}, {180, 180}, {270, 270}}},
 		{"thumbnail wide", SlotThumbnail, testImage(300, 200), [3]size{{90, 60}, {180, 120}, {270, 180}}},
-		{"thumbnail tall", SlotThumbnail, testImage(200, 400), [3]size{{45, 90}, {90, 180}, {135, 270}}},
-		{"thumbnail 1px line", SlotThumbnail, testImage(1000, 1), [3]size{{90, 1}, {180, 1}, {270, 1}}},
+		// 2:3 and 3:2 are the ends of the range Wallet shows uncropped.
+		{"thumbnail 2:3", SlotThumbnail, testImage(200, 300), [3]size{{60, 90}, {120, 180}, {180, 270}}},
+		{"thumbnail 3:2", SlotThumbnail, testImage(300, 200), [3]size{{90, 60}, {180, 120}, {270, 180}}},
+		// Outside it the centre is cut to the nearest end first: a 50×300
+		// photo is framed to 50×75 and then fills the slot's height.
+		{"thumbnail 1:6 is framed", SlotThumbnail, testImage(50, 300), [3]size{{60, 90}, {120, 180}, {180, 270}}},
+		{"thumbnail 1:2 is framed", SlotThumbnail, testImage(200, 400), [3]size{{60, 90}, {120, 180}, {180, 270}}},
+		{"thumbnail 4:1 is framed", SlotThumbnail, testImage(800, 200), [3]size{{90, 60}, {180, 120}, {270, 180}}},
+		{"thumbnail 1px line stays in range", SlotThumbnail, testImage(1000, 1), [3]size{{68, 45}, {135, 90}, {203, 135}}},
+		{"event ticket strip", SlotStripEvent, testImage(2000, 300), [3]size{{375, 98}, {750, 196}, {1125, 294}}},
+		{"background", SlotBackground, testImage(600, 600), [3]size{{180, 220}, {360, 440}, {540, 660}}},
+		{"footer", SlotFooter, testImage(600, 100), [3]size{{286, 15}, {572, 30}, {858, 45}}},
+		{"artwork", SlotArtwork, testImage(1000, 1000), [3]size{{358, 448}, {716, 896}, {1074, 1344}}},
 		{"strip wide", SlotStrip, testImage(2000, 300), [3]size{{375, 144}, {750, 288}, {1125, 432}}},
 		{"strip tall", SlotStrip, testImage(300, 2000), [3]size{{375, 144}, {750, 288}, {1125, 432}}},
 		{"logo large source shrinks first", SlotLogo, testImage(2048, 2048), [3]size{{50, 50}, {100, 100}, {150, 150}}},
@@ -139,7 +150,7 @@ func TestRenderSizes(t *testing.T) {
 				t.Fatalf("got %d variants, want 3", len(vs))
 			}
 			for i, v := range vs {
-				if want := VariantName(tt.slot, i+1); v.Name != want {
+				if want := VariantName(SlotFile(tt.slot), i+1); v.Name != want {
 					t.Errorf("variant %d named %q, want %q", i, v.Name, want)
 				}
 				w, h := decodedSize(t, v.Data)
@@ -209,6 +220,9 @@ func TestRenderCrop(t *testing.T) {
 	}{
 		{"icon from 3:1", SlotIcon, bands(300, 100)},
 		{"strip from very wide", SlotStrip, bands(3*375*2, 144*2)},
+		// 50×300 in three horizontal bands of 100: the 50×75 frame is the
+		// middle of the middle band.
+		{"thumbnail from 1:6", SlotThumbnail, transpose(bands(300, 50))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,8 +255,9 @@ func TestRenderJPEGBecomesPNG(t *testing.T) {
 			t.Errorf("%s is not PNG", v.Name)
 		}
 	}
-	if w, h := decodedSize(t, vs[2].Data); w != 270 || h != 135 {
-		t.Errorf("@3x is %d×%d, want 270×135", w, h)
+	// 2:1 is framed to 3:2 first.
+	if w, h := decodedSize(t, vs[2].Data); w != 270 || h != 180 {
+		t.Errorf("@3x is %d×%d, want 270×180", w, h)
 	}
 }
 
@@ -285,7 +300,7 @@ func TestRenderRefusals(t *testing.T) {
 		}
 	})
 	t.Run("unknown slot is internal", func(t *testing.T) {
-		_, err := Render("logoURL", good, "background")
+		_, err := Render("logoURL", good, "wallpaper")
 		if err == nil || walletwallet.ErrorCode(err) != walletwallet.EINTERNAL {
 			t.Fatalf("err = %v, want an internal error", err)
 		}
@@ -330,7 +345,7 @@ func TestDefaultIcon(t *testing.T) {
 	want := []struct {
 		name string
 		side int
-	}{{"icon.png", 29}, {"icon@2x.png", 58}, {"icon@3x.png", 87}}
+	}{{"icon.png", 38}, {"icon@2x.png", 76}, {"icon@3x.png", 114}}
 	if len(vs) != len(want) {
 		t.Fatalf("got %d variants, want %d", len(vs), len(want))
 	}
@@ -380,4 +395,16 @@ func BenchmarkRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// transpose swaps the axes of an image (columns become rows).
+func transpose(src image.Image) image.Image {
+	b := src.Bounds()
+	dst := image.NewNRGBA(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			dst.Set(y-b.Min.Y, x-b.Min.X, src.At(x, y))
+		}
+	}
+	return dst
 }

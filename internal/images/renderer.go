@@ -20,7 +20,8 @@ import (
 // Keys this package writes:
 //
 //	src/<sha256 hex of source>      the source bytes (PNG or JPEG as received)
-//	<sha256 hex>/<variant name>     one rendered file, e.g. <hex>/logo@2x.png
+//	<sha256 hex>/<slot key>@Nx.png  one rendered file, e.g. <hex>/logo@2x.png
+//	                                (the key stem changes when a slot's rendering does)
 //	url/<sha256 hex of the URL>     the source hash an https URL was fetched as
 //
 // One key per variant keeps each row a plain PNG, matching Variant.Name.
@@ -235,8 +236,8 @@ func (r *Renderer) variants(ctx context.Context, field string, src source, slot 
 		return nil, err
 	}
 	if r.store != nil {
-		for _, v := range vs {
-			k := src.hash + "/" + v.Name
+		for i, v := range vs {
+			k := variantKey(src.hash, slot, scales[i])
 			if err := r.store.PutAsset(ctx, &walletwallet.Asset{Key: k, Data: v.Data}); err != nil {
 				return nil, fmt.Errorf("images: store %s: %w", k, err)
 			}
@@ -253,17 +254,24 @@ func (r *Renderer) storedVariants(ctx context.Context, hash, slot string) ([]Var
 	}
 	vs := make([]Variant, 0, len(scales))
 	for _, s := range scales {
-		name := VariantName(slot, s)
-		a, err := r.store.Asset(ctx, hash+"/"+name)
+		key := variantKey(hash, slot, s)
+		a, err := r.store.Asset(ctx, key)
 		if isNotFound(err) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("images: load %s/%s: %w", hash, name, err)
+			return nil, fmt.Errorf("images: load %s: %w", key, err)
 		}
-		vs = append(vs, Variant{Name: name, Data: a.Data})
+		vs = append(vs, Variant{Name: VariantName(slots[slot].file, s), Data: a.Data})
 	}
 	return vs, nil
+}
+
+// variantKey is the asset key of one stored variant: <source hash>/<slot
+// key>[@Nx].png. For slots whose rendering never changed the key stem is
+// the file stem (logo → <hash>/logo@2x.png).
+func variantKey(hash, slot string, scale int) string {
+	return hash + "/" + VariantName(slots[slot].key, scale)
 }
 
 // loadSource gets the bytes of a source known only by hash: from the store,

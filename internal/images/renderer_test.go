@@ -124,7 +124,7 @@ func TestRendererRendersOnce(t *testing.T) {
 				t.Fatalf("a new renderer on the same store rendered %d times, want 0", n)
 			}
 			h := hashHex(src)
-			want := []string{h + "/icon.png", h + "/icon@2x.png", h + "/icon@3x.png", h + "/logo.png", h + "/logo@2x.png", h + "/logo@3x.png"}
+			want := []string{h + "/icon-38pt.png", h + "/icon-38pt@2x.png", h + "/icon-38pt@3x.png", h + "/logo.png", h + "/logo@2x.png", h + "/logo@3x.png"}
 			if got := st.keys(h + "/"); strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Fatalf("variant keys = %v, want %v", got, want)
 			}
@@ -305,7 +305,7 @@ func TestRendererRefusals(t *testing.T) {
 	}
 	t.Run("unknown slot", func(t *testing.T) {
 		r := NewRenderer(Options{})
-		_, err := r.Slot(ctx, "logoURL", dataURI("image/png", pngOf(t, testImage(4, 4))), "background")
+		_, err := r.Slot(ctx, "logoURL", dataURI("image/png", pngOf(t, testImage(4, 4))), "wallpaper")
 		if walletwallet.ErrorCode(err) != walletwallet.EINTERNAL {
 			t.Fatalf("err = %v, want internal", err)
 		}

@@ -78,7 +78,7 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 	files = append(files, pkpass.File{Name: "pass.json", Data: passJSON})
 	haveIcon := false
 	for _, ref := range req.Images() {
-		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, ref.Slot)
+		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, imageSlot(ref.Slot, req.Style()))
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +92,15 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 		files = appendVariants(files, images.DefaultIcon())
 	}
 	return pkpass.Bundle(files, is.Signer.Sign)
+}
+
+// imageSlot is the renderer's slot for a request slot on a style: the
+// strip of an event ticket is shorter than the others (375×98 pt).
+func imageSlot(slot, style string) string {
+	if slot == images.SlotStrip && style == "eventTicket" {
+		return images.SlotStripEvent
+	}
+	return slot
 }
 
 func appendVariants(files []pkpass.File, vs []images.Variant) []pkpass.File {
