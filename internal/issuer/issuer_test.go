@@ -234,3 +234,25 @@ func BenchmarkRSASignOnly(b *testing.B) {
 		}
 	}
 }
+
+// TestFirstFailingImageInFieldOrder: with several unusable images, the error
+// names the first in the API page's field order (logoURL before iconURL),
+// not the first the issuer happened to resolve.
+func TestFirstFailingImageInFieldOrder(t *testing.T) {
+	is, _ := newIssuer(t)
+	bad := "data:image/png;base64,bm90IGEgcG5n" // "not a png"
+	for _, tc := range []struct{ fields, want string }{
+		{`"iconURL": "` + bad + `", "logoURL": "` + bad + `"`, "logoURL"},
+		{`"iconURL": "` + bad + `", "stripURL": "` + bad + `"`, "stripURL"},
+		{`"iconURL": "` + bad + `", "thumbnailURL": "` + bad + `"`, "thumbnailURL"},
+	} {
+		req, err := pkpass.Parse([]byte(`{"barcodeValue": "X", "barcodeFormat": "QR", "logoText": "L", ` + tc.fields + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = is.Build(context.Background(), req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()})
+		if walletwallet.ErrorCode(err) != walletwallet.EINVALID || !strings.Contains(err.Error(), tc.want+" is not a PNG or JPEG image") {
+			t.Errorf("%s: err = %v, want %s named", tc.fields, err, tc.want)
+		}
+	}
+}

@@ -89,7 +89,7 @@ func (r *Request) PassJSON(info PassInfo) ([]byte, error) {
 			return nil, errors.New("pkpass: PassJSON: authenticationToken must have at least 16 characters")
 		}
 	}
-	format, ok := barcodeFormats[r.BarcodeFormat]
+	bf, ok := barcodeFormats[r.BarcodeFormat]
 	if !ok {
 		return nil, errors.New("pkpass: PassJSON: request was not Parsed: unknown barcode format")
 	}
@@ -106,7 +106,7 @@ func (r *Request) PassJSON(info PassInfo) ([]byte, error) {
 		ForegroundColor:    pal.Foreground.String(),
 		LabelColor:         pal.Label.String(),
 		Barcodes: []passBarcode{{
-			Format:          format,
+			Format:          bf.passKit,
 			Message:         r.BarcodeValue,
 			MessageEncoding: barcodeEncoding(r.BarcodeValue),
 		}},
@@ -165,18 +165,6 @@ func passFieldsOf(prefix string, fields []Field) []passField {
 		}
 	}
 	return out
-}
-
-// barcodeEncoding is iso-8859-1, the encoding scanners expect, unless the
-// message has characters Latin-1 cannot represent; then utf-8, which keeps
-// them instead of making the pass unrenderable.
-func barcodeEncoding(msg string) string {
-	for _, c := range msg {
-		if c > 0xff {
-			return "utf-8"
-		}
-	}
-	return "iso-8859-1"
 }
 
 func firstNonEmpty(ss ...string) string {

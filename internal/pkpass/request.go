@@ -126,15 +126,17 @@ type ImageRef struct {
 	URL   string
 }
 
-// Images lists the image URLs the request gives, in the order icon, logo,
-// thumbnail, strip.
+// Images lists the image URLs the request gives in the API page's field
+// order (logo, thumbnail, strip, icon). Images are resolved in this order, so
+// when several fail the error names the first field a reader of the request
+// would look at.
 func (r *Request) Images() []ImageRef {
 	var refs []ImageRef
 	for _, c := range []ImageRef{
-		{"iconURL", "icon", r.IconURL},
 		{"logoURL", "logo", r.LogoURL},
 		{"thumbnailURL", "thumbnail", r.ThumbnailURL},
 		{"stripURL", "strip", r.StripURL},
+		{"iconURL", "icon", r.IconURL},
 	} {
 		if c.URL != "" {
 			refs = append(refs, c)

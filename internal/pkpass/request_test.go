@@ -94,6 +94,12 @@ func TestParseErrors(t *testing.T) {
 		{"barcodeFormat null", `{"barcodeValue":"X","barcodeFormat":null,"logoText":"L"}`, "barcodeFormat must be one of: QR, PDF417, Aztec, Code128"},
 		{"barcodeFormat lowercase", `{"barcodeValue":"X","barcodeFormat":"qr","logoText":"L"}`, "barcodeFormat must be one of: QR, PDF417, Aztec, Code128"},
 		{"barcodeFormat unknown", `{"barcodeValue":"X","barcodeFormat":"EAN13","logoText":"L"}`, "barcodeFormat must be one of: QR, PDF417, Aztec, Code128"},
+		// What each symbology can draw (issue 9 item 5).
+		{"Code128 non-ASCII", `{"barcodeValue":"CAFÉ-1","barcodeFormat":"Code128","logoText":"L"}`, `barcodeValue cannot be encoded as Code128: Code128 holds ASCII characters only, and character 4 is 'É'`},
+		{"Code128 emoji", `{"barcodeValue":"A😀","barcodeFormat":"Code128","logoText":"L"}`, `barcodeValue cannot be encoded as Code128: Code128 holds ASCII characters only, and character 2 is '😀'`},
+		{"PDF417 over capacity in utf-8", `{"barcodeValue":"` + rep("日", 345) + `","barcodeFormat":"PDF417","logoText":"L"}`, "barcodeValue cannot be encoded as PDF417: it is 1035 bytes in utf-8 and PDF417 holds at most 1033"},
+		{"Aztec over capacity in utf-8", `{"barcodeValue":"` + rep("😀", 479) + `","barcodeFormat":"Aztec","logoText":"L"}`, "barcodeValue cannot be encoded as Aztec: it is 1916 bytes in utf-8 and Aztec holds at most 1914"},
+		{"barcode capacity before other rules", `{"barcodeValue":"é","barcodeFormat":"Code128"}`, "barcodeValue cannot be encoded as Code128"},
 		{"barcodeFormat number", `{"barcodeValue":"X","barcodeFormat":1,"logoText":"L"}`, "barcodeFormat must be one of: QR, PDF417, Aztec, Code128"},
 
 		// At least one of.
@@ -203,6 +209,14 @@ func TestParseAccepts(t *testing.T) {
 			Request{BarcodeValue: "X", BarcodeFormat: "QR", LogoText: "L", PrimaryFields: []Field{{Value: "v"}}}},
 		{"escapes decoded", `{"barcodeValue":"a\"b\\c\/d\n\u00e9\ud83d\ude00","barcodeFormat":"QR","logoText":"L"}`,
 			Request{BarcodeValue: "a\"b\\c/d\né😀", BarcodeFormat: "QR", LogoText: "L"}},
+		{"Code128 takes all of ASCII", `{"barcodeValue":"` + "~ !\\u007f" + `","barcodeFormat":"Code128","logoText":"L"}`,
+			Request{BarcodeValue: "~ !\u007f", BarcodeFormat: "Code128", LogoText: "L"}},
+		{"PDF417 at capacity", `{"barcodeValue":"` + rep("日", 344) + `a","barcodeFormat":"PDF417","logoText":"L"}`,
+			Request{BarcodeValue: rep("日", 344) + "a", BarcodeFormat: "PDF417", LogoText: "L"}},
+		{"Aztec at capacity", `{"barcodeValue":"` + rep("😀", 478) + `aa","barcodeFormat":"Aztec","logoText":"L"}`,
+			Request{BarcodeValue: rep("😀", 478) + "aa", BarcodeFormat: "Aztec", LogoText: "L"}},
+		{"QR holds 512 four-byte characters", `{"barcodeValue":"` + rep("😀", 512) + `","barcodeFormat":"QR","logoText":"L"}`,
+			Request{BarcodeValue: rep("😀", 512), BarcodeFormat: "QR", LogoText: "L"}},
 		{"limits are inclusive", `{"barcodeValue":"` + rep("é", 512) + `","barcodeFormat":"PDF417","logoText":"` + rep("ü", 64) + `","expirationDays":3650}`,
 			Request{BarcodeValue: rep("é", 512), BarcodeFormat: "PDF417", LogoText: rep("ü", 64), ExpirationDays: 3650}},
 		{"ten fields and locations", body(`,"backFields":` + fields(10) + `,"locations":[` + strings.TrimSuffix(rep(`{"latitude":-90,"longitude":180},`, 10), ",") + `]`),
@@ -293,8 +307,8 @@ func TestImagesAndStyle(t *testing.T) {
 		want      []ImageRef
 	}{
 		{"none", ``, "generic", nil},
-		{"order icon logo thumbnail", `,"thumbnailURL":"https://x.example/t","logoURL":"https://x.example/l","iconURL":"https://x.example/i"`, "generic",
-			[]ImageRef{{"iconURL", "icon", "https://x.example/i"}, {"logoURL", "logo", "https://x.example/l"}, {"thumbnailURL", "thumbnail", "https://x.example/t"}}},
+		{"field order logo thumbnail icon", `,"iconURL":"https://x.example/i","thumbnailURL":"https://x.example/t","logoURL":"https://x.example/l"`, "generic",
+			[]ImageRef{{"logoURL", "logo", "https://x.example/l"}, {"thumbnailURL", "thumbnail", "https://x.example/t"}, {"iconURL", "icon", "https://x.example/i"}}},
 		{"strip", `,"stripURL":"https://x.example/s","logoURL":"https://x.example/l"`, "storeCard",
 			[]ImageRef{{"logoURL", "logo", "https://x.example/l"}, {"stripURL", "strip", "https://x.example/s"}}},
 	}

@@ -8,14 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// barcodeFormats maps the request's names to PassKit's.
-var barcodeFormats = map[string]string{
-	"QR":      "PKBarcodeFormatQR",
-	"PDF417":  "PKBarcodeFormatPDF417",
-	"Aztec":   "PKBarcodeFormatAztec",
-	"Code128": "PKBarcodeFormatCode128",
-}
-
 // validate applies the rules in the order a client most wants to hear about
 // them: the barcode, the at-least-one rule, then the API page's field table.
 // Only the first failure is reported.
@@ -29,6 +21,9 @@ func (d *decoded) validate() error {
 	}
 	if _, ok := barcodeFormats[r.BarcodeFormat]; d.barcodeFormatBad || !ok {
 		return invalid("barcodeFormat must be one of: QR, PDF417, Aztec, Code128")
+	}
+	if err := checkBarcode(r.BarcodeFormat, r.BarcodeValue); err != nil {
+		return err
 	}
 	if r.Title == "" && len(r.PrimaryFields) == 0 && r.LogoText == "" {
 		return invalid("At least one of title, primaryFields, or logoText is required")
