@@ -335,6 +335,20 @@ func TestUpdatePass(t *testing.T) {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
 	})
+	// Serials that cannot name a pass get the unknown serial's answer, before
+	// any query (PostgreSQL refuses NUL bytes and invalid UTF-8: a 500).
+	for _, bad := range []string{"%00", serial + "%00", "%ff%fe", "%c0%ae%c0%ae", "not-a-uuid", strings.ToUpper(serial) + "0"} {
+		t.Run("malformed serial "+bad, func(t *testing.T) {
+			before := h.count(key)
+			r := h.do("PUT", "/api/pkpass/"+bad, key, bayroast)
+			if r.status != 404 || !strings.Contains(r.errorText(t), "no pass") {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if after := h.count(key); after != before {
+				t.Fatalf("usage %d → %d: a refused PUT counted", before, after)
+			}
+		})
+	}
 	t.Run("other account", func(t *testing.T) {
 		r := h.do("PUT", "/api/pkpass/"+serial, other, bayroast)
 		if r.status != 403 {

@@ -123,6 +123,11 @@ func (s *server) updatePass(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) updateOnce(ctx context.Context, a *walletwallet.Account, req *pkpass.Request, canon []byte, hash, serial string, now time.Time) (*updateAnswer, error) {
 	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with serial number %q", serial)
+	if !walletwallet.ValidSerial(serial) {
+		// Nothing of another shape was ever issued; asking the store could
+		// only fail (PostgreSQL refuses NUL bytes and invalid UTF-8).
+		return nil, notFound
+	}
 	p, err := s.Store.Pass(ctx, s.PassTypeID, serial)
 	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
 		return nil, notFound

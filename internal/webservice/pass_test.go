@@ -57,7 +57,15 @@ func TestPassFetch(t *testing.T) {
 		{"other scheme", passPath("s1"), []string{"Basic " + token}, nil, 401, ""},
 		{"two authorization headers", passPath("s1"), []string{goodAuth[0], goodAuth[0]}, nil, 401, ""},
 		{"unknown serial", passPath("nope"), goodAuth, nil, 401, ""},
-		{"serial under another pass type", "/v1/passes/" + otherType + "/s1", goodAuth, nil, 401, ""},
+		{"serial under another pass type", "/v1/passes/" + otherType + "/" + sn("s1"), goodAuth, nil, 401, ""},
+		// Path parameters that cannot name a pass are unknown passes,
+		// answered before any query (PostgreSQL refuses such text: a 500).
+		{"NUL serial", "/v1/passes/" + passType + "/%00", goodAuth, nil, 401, ""},
+		{"serial with a trailing NUL", passPath("s1") + "%00", goodAuth, nil, 401, ""},
+		{"invalid UTF-8 serial", "/v1/passes/" + passType + "/%ff%fe", goodAuth, nil, 401, ""},
+		{"serial that is not a UUID", "/v1/passes/" + passType + "/s1", goodAuth, nil, 401, ""},
+		{"NUL pass type", "/v1/passes/%00/" + sn("s1"), goodAuth, nil, 401, ""},
+		{"overlong UTF-8 pass type", "/v1/passes/%c0%ae%c0%ae/" + sn("s1"), goodAuth, nil, 401, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,7 +167,7 @@ func TestRebuildOnceUnderConcurrentFetches(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	want := "rebuilt:s:" + millisTag(base)
+	want := "rebuilt:" + sn("s") + ":" + millisTag(base)
 	for i, r := range results {
 		if r.status != 200 || string(r.body) != want {
 			t.Errorf("request %d: %d %q", i, r.status, r.body)
@@ -168,7 +176,7 @@ func TestRebuildOnceUnderConcurrentFetches(t *testing.T) {
 	if c := e.rebuild.calls.Load(); c != 1 {
 		t.Errorf("%d rebuilds, want 1", c)
 	}
-	p, err := e.db.Pass(context.Background(), passType, "s")
+	p, err := e.db.Pass(context.Background(), passType, sn("s"))
 	if err != nil {
 		t.Fatal(err)
 	}

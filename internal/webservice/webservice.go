@@ -14,6 +14,11 @@
 //     recover from. Every tag we hand out is such a number.
 //   - Registration bodies may carry members other than pushToken (Wallet may
 //     add some); only pushToken is read and it must be a non-empty string.
+//   - A path parameter that cannot name a real object (a serial that is not
+//     a UUID, a pass type id or device library id of another shape or
+//     length, NUL bytes, invalid UTF-8) is answered before any query as an
+//     unknown object is: 401 where a token is checked, 204 (nothing to
+//     report) on the serial list, which has none.
 //   - /v1/log keeps the first 100 messages of a request and notes how many it
 //     dropped, rather than rejecting the batch: nobody reads an error there.
 package webservice
@@ -67,8 +72,6 @@ const (
 	maxLogBody      = 64 << 10
 	maxLogMessages  = 100
 	maxLogMessage   = 1024 // characters
-	maxDeviceID     = 256
-	maxPushToken    = 512
 	// rebuildTimeout bounds a shared rebuild, which outlives the request
 	// that started it (other requests wait on it too).
 	rebuildTimeout = time.Minute
@@ -116,6 +119,9 @@ var errUnauthorized = &walletwallet.Error{
 // authorize loads the pass named in the path and checks the request's
 // ApplePass token against it.
 func (s *service) authorize(r *http.Request, passTypeID, serial string) (*walletwallet.Pass, error) {
+	if !walletwallet.ValidPassTypeID(passTypeID) || !walletwallet.ValidSerial(serial) {
+		return nil, errUnauthorized
+	}
 	vals := r.Header.Values("Authorization")
 	if len(vals) != 1 {
 		return nil, errUnauthorized
@@ -141,29 +147,13 @@ func (s *service) authorize(r *http.Request, passTypeID, serial string) (*wallet
 	return p, nil
 }
 
+// checkDeviceID answers a device library id that no device can have like
+// an unknown pass: there is no other answer the protocol gives.
 func checkDeviceID(id string) error {
-	if len(id) > maxDeviceID {
-		return walletwallet.Errorf(walletwallet.EINVALID, "deviceLibraryIdentifier is longer than %d bytes", maxDeviceID)
+	if !walletwallet.ValidDeviceID(id) {
+		return errUnauthorized
 	}
 	return nil
-}
-
-// validPushToken accepts APNs' hex tokens and the token alphabets of other
-// Wallet-compatible apps, but nothing that could change the meaning of the
-// APNs URL path the token is put into.
-func validPushToken(t string) bool {
-	if t == "" || len(t) > maxPushToken {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_', c == ':', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // readBody reads at most limit bytes of the request body; more is a 413.
@@ -200,8 +190,8 @@ func (s *service) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if req.PushToken == nil || *req.PushToken == "" {
 		return walletwallet.Errorf(walletwallet.EINVALID, "pushToken is required")
 	}
-	if !validPushToken(*req.PushToken) {
-		return walletwallet.Errorf(walletwallet.EINVALID, "pushToken must be 1 to %d letters, digits, '-', '_', ':' or '.'", maxPushToken)
+	if !walletwallet.ValidPushToken(*req.PushToken) {
+		return walletwallet.Errorf(walletwallet.EINVALID, "pushToken must be 1 to %d letters, digits, '-', '_', ':' or '.'", walletwallet.MaxPushToken)
 	}
 	created, err := s.store.Register(r.Context(), &walletwallet.Registration{
 		DeviceID: deviceID, PushToken: *req.PushToken, PassTypeID: passTypeID, Serial: serial,
@@ -257,8 +247,10 @@ func formatTag(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10)
 
 func (s *service) handleSerials(w http.ResponseWriter, r *http.Request) error {
 	deviceID, passTypeID := r.PathValue("deviceID"), r.PathValue("passTypeID")
-	if err := checkDeviceID(deviceID); err != nil {
-		return err
+	if !walletwallet.ValidDeviceID(deviceID) || !walletwallet.ValidPassTypeID(passTypeID) {
+		// No such device has passes of no such type.
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	since := parseTag(r.URL.Query().Get("passesUpdatedSince"))
 	serials, latest, err := s.store.UpdatedSerials(r.Context(), deviceID, passTypeID, since)

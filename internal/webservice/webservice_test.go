@@ -3,6 +3,7 @@ package webservice_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -41,10 +42,31 @@ func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func newClock(t time.Time) *clock    { c := &clock{}; c.set(t); return c }
 func millisTag(t time.Time) string   { return strconv.FormatInt(t.UnixMilli(), 10) }
 func httpDate(t time.Time) string    { return t.UTC().Format(http.TimeFormat) }
-func passPath(serial string) string  { return "/v1/passes/" + passType + "/" + serial }
+func passPath(serial string) string  { return "/v1/passes/" + passType + "/" + sn(serial) }
 func regsPath(dev, pt string) string { return "/v1/devices/" + dev + "/registrations/" + pt }
 func regPath(dev, serial string) string {
-	return regsPath(dev, passType) + "/" + serial
+	return regsPath(dev, passType) + "/" + sn(serial)
+}
+
+// sn turns a test's short name for a pass ("s1") into the UUID serial the
+// pass is stored under: only UUIDs can name a pass. Names of up to six
+// bytes keep their order, so sorted serial lists compare by name.
+func sn(name string) string {
+	h := hex.EncodeToString([]byte(name))
+	if len(h) > 12 {
+		panic("test serial name too long: " + name)
+	}
+	return "00000000-0000-4000-8000-" + h + strings.Repeat("0", 12-len(h))
+}
+
+// names maps serials back to the tests' names.
+func names(serials []string) []string {
+	out := make([]string, len(serials))
+	for i, s := range serials {
+		b, _ := hex.DecodeString(strings.TrimRight(s[24:], "0"))
+		out[i] = string(b)
+	}
+	return out
 }
 
 // countingStore counts Pass reads, so a test can tell when concurrent
@@ -154,7 +176,7 @@ func newEnv(t testing.TB) *env {
 func (e *env) seed(pt, serial string, lm time.Time, blob []byte) {
 	e.t.Helper()
 	err := e.db.CreatePass(context.Background(), &walletwallet.Pass{
-		PassTypeID: pt, Serial: serial, AuthToken: token, AccountID: e.account,
+		PassTypeID: pt, Serial: sn(serial), AuthToken: token, AccountID: e.account,
 		Request: []byte(`{"barcodeValue":"x"}`), Hash: strings.Repeat("ab", 32),
 		FirstIssued: lm, LastModified: lm, Blob: blob,
 	}, walletwallet.Quota{Month: walletwallet.Month(lm), Limit: 1000})
@@ -166,12 +188,12 @@ func (e *env) seed(pt, serial string, lm time.Time, blob []byte) {
 // update stores a new version of serial and returns its stored last-modified time.
 func (e *env) update(serial string, lm time.Time, blob []byte) time.Time {
 	e.t.Helper()
-	p, err := e.db.Pass(context.Background(), passType, serial)
+	p, err := e.db.Pass(context.Background(), passType, sn(serial))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	res, err := e.db.UpdatePass(context.Background(), &walletwallet.PassUpdate{
-		PassTypeID: passType, Serial: serial, AccountID: e.account,
+		PassTypeID: passType, Serial: sn(serial), AccountID: e.account,
 		Request: []byte(`{"barcodeValue":"` + string(blob) + `"}`), Hash: strings.Repeat(string(blob[:1]), 64),
 		PrevHash: p.Hash, LastModified: lm, Blob: blob,
 	}, walletwallet.Quota{Month: walletwallet.Month(lm), Limit: 1000})
@@ -235,7 +257,7 @@ func checkErrorJSON(t *testing.T, r response) string {
 
 func pushTokens(t *testing.T, db *sqlite.DB, serial string) []string {
 	t.Helper()
-	targets, err := db.PushTargets(context.Background(), passType, serial, 0, 100)
+	targets, err := db.PushTargets(context.Background(), passType, sn(serial), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +289,7 @@ func TestRegister(t *testing.T) {
 		{"token without scheme", regPath(device, "s1"), []string{token}, regBody(pushTok), 401, nil},
 		{"two authorization headers", regPath(device, "s1"), []string{"ApplePass " + token, "ApplePass " + token}, regBody(pushTok), 401, nil},
 		{"unknown serial", regPath(device, "nope"), goodAuth, regBody(pushTok), 401, nil},
-		{"pass type of another pass", regsPath(device, passType) + "/s2", goodAuth, regBody(pushTok), 401, nil},
+		{"pass type of another pass", regsPath(device, passType) + "/" + sn("s2"), goodAuth, regBody(pushTok), 401, nil},
 		{"empty body", regPath(device, "s1"), goodAuth, "", 400, nil},
 		{"malformed JSON", regPath(device, "s1"), goodAuth, `{"pushToken":`, 400, nil},
 		{"missing pushToken", regPath(device, "s1"), goodAuth, `{}`, 400, nil},
@@ -282,7 +304,20 @@ func TestRegister(t *testing.T) {
 		{"re-register replaces the push token", regPath(device, "s1"), goodAuth, regBody("ffff0000"), 200, []string{"ffff0000"}},
 		{"scheme is case-insensitive", regPath("device-2", "s1"), []string{"applepass " + token}, regBody(pushTok), 201, []string{"ffff0000", pushTok}},
 		{"unknown members are ignored", regPath("device-3", "s1"), goodAuth, `{"pushToken":"abc","extra":1}`, 201, nil},
-		{"device id too long", regPath(strings.Repeat("d", 300), "s1"), goodAuth, regBody(pushTok), 400, nil},
+		{"device id too long", regPath(strings.Repeat("d", 257), "s1"), goodAuth, regBody(pushTok), 401, []string{"ffff0000", pushTok, "abc"}},
+		{"device id of 256 bytes", regPath(strings.Repeat("d", 256), "s1"), goodAuth, regBody(pushTok), 201, nil},
+		// Path parameters that cannot name anything are unknown objects,
+		// answered before any query (PostgreSQL refuses such text: a 500).
+		{"NUL device id", regPath("%00", "s1"), goodAuth, regBody(pushTok), 401, nil},
+		{"invalid UTF-8 device id", regPath("%ff%fe", "s1"), goodAuth, regBody(pushTok), 401, nil},
+		{"device id with a space", regPath("a%20b", "s1"), goodAuth, regBody(pushTok), 401, nil},
+		{"NUL serial", regsPath(device, passType) + "/%00", goodAuth, regBody(pushTok), 401, nil},
+		{"serial with a trailing NUL", regPath(device, "s1") + "%00", goodAuth, regBody(pushTok), 401, nil},
+		{"overlong UTF-8 serial", regsPath(device, passType) + "/%c0%ae%c0%ae", goodAuth, regBody(pushTok), 401, nil},
+		{"serial that is not a UUID", regsPath(device, passType) + "/s1", goodAuth, regBody(pushTok), 401, nil},
+		{"NUL pass type", regsPath(device, "%00") + "/" + sn("s1"), goodAuth, regBody(pushTok), 401, nil},
+		{"invalid UTF-8 pass type", regsPath(device, "%ff%fe") + "/" + sn("s1"), goodAuth, regBody(pushTok), 401, nil},
+		{"pass type too long", regsPath(device, strings.Repeat("p", 256)) + "/" + sn("s1"), goodAuth, regBody(pushTok), 401, nil},
 	}
 	var unauthorizedMsg string
 	for _, st := range steps {
@@ -328,6 +363,10 @@ func TestUnregister(t *testing.T) {
 		{"wrong token", regPath(device, "s1"), []string{"ApplePass nope"}, 401, 1},
 		{"missing authorization", regPath(device, "s1"), nil, 401, 1},
 		{"unknown pass", regPath(device, "nope"), goodAuth, 401, 1},
+		{"NUL device id", regPath("%00", "s1"), goodAuth, 401, 1},
+		{"invalid UTF-8 device id", regPath("%ff%fe", "s1"), goodAuth, 401, 1},
+		{"NUL serial", regsPath(device, passType) + "/%00", goodAuth, 401, 1},
+		{"invalid UTF-8 pass type", regsPath(device, "%ff%fe") + "/" + sn("s1"), goodAuth, 401, 1},
 		{"registered device", regPath(device, "s1"), goodAuth, 200, 0},
 		// Documented choice: the device's goal is met, so a repeated DELETE is 200.
 		{"already unregistered", regPath(device, "s1"), goodAuth, 200, 0},
@@ -341,7 +380,7 @@ func TestUnregister(t *testing.T) {
 			if st.want >= 400 {
 				checkErrorJSON(t, r)
 			}
-			n, err := e.db.RegistrationCount(context.Background(), passType, "s1")
+			n, err := e.db.RegistrationCount(context.Background(), passType, sn("s1"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -376,6 +415,11 @@ func TestSerialList(t *testing.T) {
 	}{
 		{"device without registrations", regsPath("device-none", passType), 204, nil, ""},
 		{"other pass type", regsPath(device, otherType), 204, nil, ""},
+		{"NUL device id", regsPath("%00", passType), 204, nil, ""},
+		{"invalid UTF-8 device id", regsPath("%ff%fe", passType), 204, nil, ""},
+		{"device id too long", regsPath(strings.Repeat("d", 257), passType), 204, nil, ""},
+		{"NUL pass type", regsPath(device, "%00"), 204, nil, ""},
+		{"overlong UTF-8 pass type", regsPath(device, "%c0%ae%c0%ae"), 204, nil, ""},
 		{"no tag lists all", regsPath(device, passType), 200, []string{"a", "b"}, millisTag(lmB)},
 		{"tag before both", regsPath(device, passType) + "?passesUpdatedSince=" + millisTag(lmA.Add(-time.Millisecond)), 200, []string{"a", "b"}, millisTag(lmB)},
 		{"strictly after the tag", regsPath(device, passType) + "?passesUpdatedSince=" + millisTag(lmA), 200, []string{"b"}, millisTag(lmB)},
@@ -403,7 +447,7 @@ func TestSerialList(t *testing.T) {
 			if err := json.Unmarshal(r.body, &got); err != nil {
 				t.Fatalf("body %s: %v", r.body, err)
 			}
-			if strings.Join(got.SerialNumbers, ",") != strings.Join(tc.serials, ",") {
+			if strings.Join(names(got.SerialNumbers), ",") != strings.Join(tc.serials, ",") {
 				t.Errorf("serials %v, want %v", got.SerialNumbers, tc.serials)
 			}
 			if got.LastUpdated != tc.tag {
@@ -415,7 +459,7 @@ func TestSerialList(t *testing.T) {
 	// The tag handed out, sent back, lists exactly what changed after it.
 	lmA2 := e.update("a", lmB.Add(time.Second), []byte("a2"))
 	r := e.do(http.MethodGet, regsPath(device, passType)+"?passesUpdatedSince="+millisTag(lmB), nil, nil, "")
-	if r.status != 200 || !strings.Contains(string(r.body), `"serialNumbers":["a"]`) || !strings.Contains(string(r.body), `"lastUpdated":"`+millisTag(lmA2)+`"`) {
+	if r.status != 200 || !strings.Contains(string(r.body), `"serialNumbers":["`+sn("a")+`"]`) || !strings.Contains(string(r.body), `"lastUpdated":"`+millisTag(lmA2)+`"`) {
 		t.Errorf("after update: %d %s", r.status, r.body)
 	}
 }

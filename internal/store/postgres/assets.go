@@ -7,15 +7,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // Asset returns a stored image; ENOTFOUND when missing.
 func (db *DB) Asset(ctx context.Context, key string) (_ *walletwallet.Asset, err error) {
 	defer walletwallet.Wrap(&err, "postgres.Asset(%q)", key)
+	if !walletwallet.Storable(key) {
+		return nil, rules.AssetNotFound(key)
+	}
 	a := walletwallet.Asset{Key: key}
 	err = db.pool.QueryRow(ctx, `SELECT data FROM assets WHERE key = $1`, key).Scan(&a.Data)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "asset %s not found", key)
+		return nil, rules.AssetNotFound(key)
 	}
 	if err != nil {
 		return nil, err
@@ -27,6 +31,9 @@ func (db *DB) Asset(ctx context.Context, key string) (_ *walletwallet.Asset, err
 // (keys are content addresses, so the bytes are the same).
 func (db *DB) PutAsset(ctx context.Context, a *walletwallet.Asset) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.PutAsset(%q)", a.Key)
+	if err := rules.CheckAsset(a); err != nil {
+		return err
+	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO assets (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, a.Key, a.Data)
 	return err
 }

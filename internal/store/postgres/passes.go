@@ -8,16 +8,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
-
-func passNotFound(serial string) error {
-	return walletwallet.Errorf(walletwallet.ENOTFOUND, "pass %s not found", serial)
-}
 
 // CreatePass counts one request against q and inserts p in one transaction;
 // EQUOTA (nothing written) when the counter is at q.Limit.
 func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.CreatePass(%q)", p.Serial)
+	if err := rules.CheckNewPass(p); err != nil {
+		return err
+	}
 	first := orNow(p.FirstIssued)
 	last := p.LastModified
 	if last.IsZero() {
@@ -47,13 +47,16 @@ func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwall
 // Pass returns a pass; ENOTFOUND when missing.
 func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwallet.Pass, err error) {
 	defer walletwallet.Wrap(&err, "postgres.Pass(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil, rules.PassNotFound(serial)
+	}
 	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
 	err = db.pool.QueryRow(ctx, `
 		SELECT auth_token, account_id, request, hash, first_issued, last_modified, blob
 		FROM passes WHERE pass_type_id = $1 AND serial = $2`, passTypeID, serial).
 		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &p.FirstIssued, &p.LastModified, &p.Blob)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, passNotFound(serial)
+		return nil, rules.PassNotFound(serial)
 	}
 	if err != nil {
 		return nil, err
@@ -69,6 +72,9 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 // value stored, the one SetBlob must be given.
 func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (_ *walletwallet.UpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "postgres.UpdatePass(%q)", u.Serial)
+	if !rules.PassKey(u.PassTypeID, u.Serial) {
+		return nil, rules.PassNotFound(u.Serial)
+	}
 	var res walletwallet.UpdateResult
 	err = db.write(ctx, func(tx pgx.Tx) error {
 		var owner int64
@@ -83,7 +89,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
 			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return passNotFound(u.Serial)
+			return rules.PassNotFound(u.Serial)
 		}
 		if err != nil {
 			return err
@@ -133,6 +139,9 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 // a no-op when the pass has moved on.
 func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModified time.Time, blob []byte) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.SetBlob(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil // no such pass: nothing to store
+	}
 	_, err = db.pool.Exec(ctx, `
 		UPDATE passes SET blob = $4 WHERE pass_type_id = $1 AND serial = $2 AND last_modified = $3`,
 		passTypeID, serial, ts(lastModified), blob)

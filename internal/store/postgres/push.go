@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // ClaimPushJob leases the oldest unfinished job whose lease is free or
@@ -78,6 +79,9 @@ func leased(tag pgconn.CommandTag, err error) func(jobID int64, owner string) er
 // afterID, ordered by id.
 func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) (_ []walletwallet.PushTarget, err error) {
 	defer walletwallet.Wrap(&err, "postgres.PushTargets(%q, %d)", serial, afterID)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil, nil
+	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT id, push_token FROM registrations
 		WHERE pass_type_id = $1 AND serial = $2 AND id > $3 ORDER BY id LIMIT $4`,

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // Register adds or refreshes a registration; created reports whether it is
@@ -15,6 +16,9 @@ import (
 // replaces the old one on every registration of the device.
 func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (created bool, err error) {
 	defer walletwallet.Wrap(&err, "postgres.Register(%q, %q)", r.DeviceID, r.Serial)
+	if err := rules.CheckRegistration(r); err != nil {
+		return false, err
+	}
 	err = db.write(ctx, func(tx pgx.Tx) error {
 		var exists bool
 		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM passes WHERE pass_type_id = $1 AND serial = $2)`,
@@ -23,7 +27,7 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return err
 		}
 		if !exists {
-			return passNotFound(r.Serial)
+			return rules.PassNotFound(r.Serial)
 		}
 		_, err = tx.Exec(ctx, `UPDATE registrations SET push_token = $1 WHERE device_id = $2 AND push_token <> $1`,
 			r.PushToken, r.DeviceID)
@@ -52,6 +56,9 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 // Unregister deletes a registration; ENOTFOUND when there is none.
 func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.Unregister(%q, %q)", deviceID, serial)
+	if !walletwallet.Storable(deviceID, passTypeID, serial) {
+		return rules.NotRegistered(deviceID, serial)
+	}
 	// Counting the deleted rows keeps registration_count in step even when
 	// two requests unregister the same device at once.
 	tag, err := db.pool.Exec(ctx, `
@@ -64,7 +71,7 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %s is not registered for pass %s", deviceID, serial)
+		return rules.NotRegistered(deviceID, serial)
 	}
 	return nil
 }
@@ -74,6 +81,9 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 // latest last-modified among them.
 func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error) {
 	defer walletwallet.Wrap(&err, "postgres.UpdatedSerials(%q)", deviceID)
+	if !walletwallet.Storable(deviceID, passTypeID) {
+		return nil, time.Time{}, nil
+	}
 	var after *time.Time
 	if !since.IsZero() {
 		s := ts(since)
@@ -111,6 +121,9 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 // RegistrationCount is the number of devices registered for a pass.
 func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "postgres.RegistrationCount(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return 0, nil
+	}
 	var n int
 	err = db.pool.QueryRow(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = $1 AND serial = $2`,
 		passTypeID, serial).Scan(&n)
@@ -124,6 +137,9 @@ func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) 
 // and returns how many went.
 func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "postgres.DeleteRegistrationsByToken")
+	if !walletwallet.Storable(pushToken) {
+		return 0, nil
+	}
 	var n int
 	err = db.write(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `

@@ -7,16 +7,16 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
-
-func passNotFound(serial string) error {
-	return walletwallet.Errorf(walletwallet.ENOTFOUND, "pass %s not found", serial)
-}
 
 // CreatePass counts one request against q and inserts p in one transaction;
 // EQUOTA (nothing written) when the counter is at q.Limit.
 func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.CreatePass(%q)", p.Serial)
+	if err := rules.CheckNewPass(p); err != nil {
+		return err
+	}
 	first := orNow(p.FirstIssued)
 	last := p.LastModified
 	if last.IsZero() {
@@ -47,6 +47,9 @@ func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwall
 // Pass returns a pass; ENOTFOUND when missing.
 func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwallet.Pass, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Pass(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil, rules.PassNotFound(serial)
+	}
 	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
 	var first, last int64
 	err = db.rd.QueryRowContext(ctx, `
@@ -54,7 +57,7 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 		FROM passes WHERE pass_type_id = ? AND serial = ?`, passTypeID, serial).
 		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &first, &last, &p.Blob)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, passNotFound(serial)
+		return nil, rules.PassNotFound(serial)
 	}
 	if err != nil {
 		return nil, err
@@ -70,6 +73,9 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 // value stored, the one SetBlob must be given.
 func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (_ *walletwallet.UpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.UpdatePass(%q)", u.Serial)
+	if !rules.PassKey(u.PassTypeID, u.Serial) {
+		return nil, rules.PassNotFound(u.Serial)
+	}
 	var res walletwallet.UpdateResult
 	enqueued := false
 	err = db.write(ctx, func(tx *wtx) error {
@@ -80,7 +86,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			SELECT account_id, hash, last_modified, registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
 			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
 		if errors.Is(err, sql.ErrNoRows) {
-			return passNotFound(u.Serial)
+			return rules.PassNotFound(u.Serial)
 		}
 		if err != nil {
 			return err
@@ -131,6 +137,9 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 // a no-op when the pass has moved on.
 func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModified time.Time, blob []byte) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.SetBlob(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil // no such pass: nothing to store
+	}
 	return db.write(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE passes SET blob = ? WHERE pass_type_id = ? AND serial = ? AND last_modified = ?`,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 func leaseLost(jobID int64, owner string) error {
@@ -91,6 +92,9 @@ func checkLeased(res sql.Result, err error, jobID int64, owner string) error {
 // afterID, ordered by id.
 func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) (_ []walletwallet.PushTarget, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PushTargets(%q, %d)", serial, afterID)
+	if !rules.PassKey(passTypeID, serial) {
+		return nil, nil
+	}
 	rows, err := db.rd.QueryContext(ctx, `
 		SELECT id, push_token FROM registrations
 		WHERE pass_type_id = ? AND serial = ? AND id > ? ORDER BY id LIMIT ?`,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // Register adds or refreshes a registration; created reports whether it is
@@ -15,12 +16,15 @@ import (
 // replaces the old one on every registration of the device.
 func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (created bool, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Register(%q, %q)", r.DeviceID, r.Serial)
+	if err := rules.CheckRegistration(r); err != nil {
+		return false, err
+	}
 	err = db.write(ctx, func(tx *wtx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM passes WHERE pass_type_id = ? AND serial = ?`,
 			r.PassTypeID, r.Serial).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return passNotFound(r.Serial)
+			return rules.PassNotFound(r.Serial)
 		}
 		if err != nil {
 			return err
@@ -50,6 +54,9 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 // Unregister deletes a registration; ENOTFOUND when there is none.
 func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial string) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Unregister(%q, %q)", deviceID, serial)
+	if !walletwallet.Storable(deviceID, passTypeID, serial) {
+		return rules.NotRegistered(deviceID, serial)
+	}
 	return db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE device_id = ? AND pass_type_id = ? AND serial = ?`,
 			deviceID, passTypeID, serial)
@@ -61,7 +68,7 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 			return err
 		}
 		if n == 0 {
-			return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %s is not registered for pass %s", deviceID, serial)
+			return rules.NotRegistered(deviceID, serial)
 		}
 		return addRegistrations(ctx, tx, passTypeID, serial, -1)
 	})
@@ -80,6 +87,9 @@ func addRegistrations(ctx context.Context, tx *wtx, passTypeID, serial string, d
 // latest last-modified among them.
 func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.UpdatedSerials(%q)", deviceID)
+	if !walletwallet.Storable(deviceID, passTypeID) {
+		return nil, time.Time{}, nil
+	}
 	after := int64(math.MinInt64)
 	if !since.IsZero() {
 		after = millis(since)
@@ -117,6 +127,9 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 // RegistrationCount is the number of devices registered for a pass.
 func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.RegistrationCount(%q)", serial)
+	if !rules.PassKey(passTypeID, serial) {
+		return 0, nil
+	}
 	var n int
 	err = db.rd.QueryRowContext(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
 		passTypeID, serial).Scan(&n)
@@ -130,6 +143,9 @@ func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) 
 // and returns how many went.
 func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.DeleteRegistrationsByToken")
+	if !walletwallet.Storable(pushToken) {
+		return 0, nil
+	}
 	var n int64
 	err = db.write(ctx, func(tx *wtx) error {
 		// The single writer makes count-then-delete consistent.
