@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v openssl >/dev/null || { echo "test.sh: openssl is needed (apt-get install -y openssl)" >&2; exit 1; }
+scripts/test-deps.sh
 go vet ./...
 exec scripts/with-postgres.sh go test -race -count=1 -timeout 30m ./...
