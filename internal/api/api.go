@@ -1,6 +1,6 @@
 // Package api serves the customer-facing REST API: POST /api/pkpass,
-// PUT /api/pkpass/{serial} and GET /api/auth/usage, with Bearer-key auth,
-// plan gating and exact monthly quotas.
+// PUT /api/pkpass/{serial}, GET /api/auth/usage and the previews, with
+// Bearer-key auth, plan gating and exact monthly quotas.
 package api
 
 import (
@@ -35,9 +35,10 @@ type Store interface {
 	UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (*walletwallet.UpdateResult, error)
 }
 
-// Builder signs a pass (issuer.Issuer).
+// Builder signs a pass, or lists what its bundle holds for the preview (issuer.Issuer).
 type Builder interface {
 	Build(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]byte, error)
+	Contents(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]pkpass.File, error)
 }
 
 // Options wires the API.
@@ -73,6 +74,8 @@ func Register(rt *jsonhttp.Router, o Options) {
 	rt.Handle(http.MethodPost, "/api/pkpass", jsonhttp.HandlerFunc(s.createPass))
 	rt.Handle(http.MethodPut, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.updatePass))
 	rt.Handle(http.MethodGet, "/api/auth/usage", jsonhttp.HandlerFunc(s.usage))
+	rt.Handle(http.MethodPost, "/api/preview", jsonhttp.HandlerFunc(s.postPreview))
+	rt.Handle(http.MethodGet, "/api/passes/{serial}/preview.png", jsonhttp.HandlerFunc(s.passPreview))
 }
 
 // CORS puts the CORS headers on every /api/* answer and answers preflights,

@@ -123,21 +123,9 @@ func (s *server) updatePass(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) updateOnce(ctx context.Context, a *walletwallet.Account, req *pkpass.Request, canon []byte, hash, serial string, now time.Time) (*updateAnswer, error) {
 	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with serial number %q", serial)
-	if !walletwallet.ValidSerial(serial) {
-		// Nothing of another shape was ever issued; asking the store could
-		// only fail (PostgreSQL refuses NUL bytes and invalid UTF-8).
-		return nil, notFound
-	}
-	p, err := s.Store.Pass(ctx, s.PassTypeID, serial)
-	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
-		return nil, notFound
-	}
+	p, err := s.ownedPass(ctx, a, serial, "update")
 	if err != nil {
 		return nil, err
-	}
-	if p.AccountID != a.ID {
-		// Deliberately generic: does not say whose pass it is.
-		return nil, walletwallet.Errorf(walletwallet.EFORBIDDEN, "this API key may not update serial number %q", serial)
 	}
 	if p.Hash == hash {
 		return &updateAnswer{SerialNumber: serial, LastUpdated: p.LastModified.UnixMilli(), Unchanged: true}, nil

@@ -58,6 +58,17 @@ type Meta struct {
 // Build signs the pass described by req and m.
 func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []byte, err error) {
 	defer walletwallet.Wrap(&err, "issuer.Build(%s)", m.Serial)
+	files, err := is.Contents(ctx, req, m)
+	if err != nil {
+		return nil, err
+	}
+	return pkpass.Bundle(files, is.Signer.Sign)
+}
+
+// Contents is what goes into the pass's bundle before signing: pass.json
+// and the images in their slots (the built-in icon when the request has
+// none). The preview draws from exactly these files.
+func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]pkpass.File, error) {
 	org := m.AccountOrg
 	if org == "" {
 		org = is.DefaultOrg
@@ -78,7 +89,7 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 	files = append(files, pkpass.File{Name: "pass.json", Data: passJSON})
 	haveIcon := false
 	for _, ref := range req.Images() {
-		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, imageSlot(ref.Slot, req.Style()))
+		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, ref.Slot)
 		if err != nil {
 			return nil, err
 		}
@@ -91,16 +102,7 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 		// Wallet refuses a pass without an icon.
 		files = appendVariants(files, images.DefaultIcon())
 	}
-	return pkpass.Bundle(files, is.Signer.Sign)
-}
-
-// imageSlot is the renderer's slot for a request slot on a style: the
-// strip of an event ticket is shorter than the others (375×98 pt).
-func imageSlot(slot, style string) string {
-	if slot == images.SlotStrip && style == "eventTicket" {
-		return images.SlotStripEvent
-	}
-	return slot
+	return files, nil
 }
 
 func appendVariants(files []pkpass.File, vs []images.Variant) []pkpass.File {
