@@ -8,17 +8,19 @@ import (
 
 // Error codes. Each maps to one HTTP status in internal/api.
 const (
-	EINVALID      = "invalid"      // 400: the client's input breaks a rule
-	EUNAUTHORIZED = "unauthorized" // 401
-	EFORBIDDEN    = "forbidden"    // 403
-	ENOTFOUND     = "not_found"    // 404
-	EMETHOD       = "method"       // 405
-	ECONFLICT     = "conflict"     // 409 (internal retry signal for stale updates)
-	ETOOLARGE     = "too_large"    // 413
-	EMEDIATYPE    = "media_type"   // 415
-	EQUOTA        = "quota"        // 429
-	EINTERNAL     = "internal"     // 500
-	EUNAVAILABLE  = "unavailable"  // 503
+	EINVALID       = "invalid"       // 400: the client's input breaks a rule
+	EUNAUTHORIZED  = "unauthorized"  // 401
+	EFORBIDDEN     = "forbidden"     // 403
+	ENOTFOUND      = "not_found"     // 404
+	EMETHOD        = "method"        // 405
+	ECONFLICT      = "conflict"      // 409 (internal retry signal for stale updates)
+	EGONE          = "gone"          // 410: the object existed and was withdrawn (a voided pass's share link)
+	EUNPROCESSABLE = "unprocessable" // 422: well-formed but contradicts an earlier request (an Idempotency-Key reused with another body)
+	ETOOLARGE      = "too_large"     // 413
+	EMEDIATYPE     = "media_type"    // 415
+	EQUOTA         = "quota"         // 429
+	EINTERNAL      = "internal"      // 500
+	EUNAVAILABLE   = "unavailable"   // 503
 )
 
 // Error is an error meant for the client: a code and a message that says

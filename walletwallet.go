@@ -103,6 +103,11 @@ type Pass struct {
 	LastModified time.Time // millisecond precision
 	// Blob is the signed .pkpass of the current version; nil when it must be rebuilt.
 	Blob []byte
+	// ShareID names the pass in its public share link (/p/{ShareID}): random,
+	// derived from neither the serial nor the token.
+	ShareID string
+	// Voided is set by a void; the current version's pass.json says so.
+	Voided bool
 }
 
 // Quota is the monthly check applied atomically with a counted write.

@@ -46,6 +46,10 @@ func Status(code string) int {
 		return http.StatusMethodNotAllowed
 	case walletwallet.ECONFLICT:
 		return http.StatusConflict
+	case walletwallet.EGONE:
+		return http.StatusGone
+	case walletwallet.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
 	case walletwallet.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
 	case walletwallet.EMEDIATYPE:
