@@ -108,6 +108,9 @@ type Pass struct {
 	ShareID string
 	// Voided is set by a void; the current version's pass.json says so.
 	Voided bool
+	// Devices is the number of current registrations, Installs the number of
+	// distinct devices that ever registered (read-only: the store keeps them).
+	Devices, Installs int
 }
 
 // Quota is the monthly check applied atomically with a counted write.
@@ -199,14 +202,40 @@ type Store interface {
 
 	// CreatePass counts one request against q and inserts p in one
 	// transaction; EQUOTA (nothing written) when the counter is at q.Limit.
+	// A pass without a ShareID gets a fresh one (set on p).
 	CreatePass(ctx context.Context, p *Pass, q Quota) error
+	// CreatePasses counts len(ps) against q and inserts them all in one
+	// transaction, or nothing (EQUOTA when fewer remain). With done, the
+	// caller's idempotency claim is completed with the serials in the same
+	// transaction; ECONFLICT (nothing written) when the claim is no longer
+	// the caller's.
+	CreatePasses(ctx context.Context, ps []*Pass, q Quota, done *IdempotencyDone) error
+	// PassByShareID returns the pass behind a share link; ENOTFOUND when none.
+	PassByShareID(ctx context.Context, shareID string) (*Pass, error)
+	// ListPasses returns up to q.Limit passes of q.AccountID, newest first.
+	ListPasses(ctx context.Context, q PassQuery) ([]PassSummary, error)
+	// VoidPass voids a pass in one transaction: owner check (EFORBIDDEN),
+	// already voided (AlreadyVoided, nothing written), stale check (stored
+	// hash != PrevHash → ECONFLICT), write of voided/last-modified/blob and,
+	// when devices are registered, one PushJob. Nothing is counted.
+	// ENOTFOUND when missing.
+	VoidPass(ctx context.Context, v *PassVoid) (*VoidResult, error)
+	// ClaimIdempotency reserves c.Key for c.Token and returns nil, or returns
+	// the record of the earlier request holding the key: one that is done
+	// and younger than IdempotencyTTL, or one still running and younger than
+	// IdempotencyClaimTimeout. Older records are replaced by the claim.
+	ClaimIdempotency(ctx context.Context, c *IdempotencyClaim) (*IdempotencyRecord, error)
+	// ReleaseIdempotency drops a claim that token holds and has not
+	// completed (its request failed, so nothing is remembered).
+	ReleaseIdempotency(ctx context.Context, accountID int64, key, token string) error
 	// Pass returns a pass; ENOTFOUND when missing.
 	Pass(ctx context.Context, passTypeID, serial string) (*Pass, error)
 	// UpdatePass applies a changed PUT in one transaction: owner check
 	// (EFORBIDDEN), unchanged check (Hash equal to the stored hash → Unchanged,
 	// nothing written), stale check (stored hash != PrevHash → ECONFLICT),
 	// quota (EQUOTA), write of request/hash/last-modified/blob, and, when at
-	// least one device is registered, one PushJob. ENOTFOUND when missing.
+	// least one device is registered, one PushJob. ENOTFOUND when missing;
+	// ErrPassVoided when the pass is voided.
 	UpdatePass(ctx context.Context, u *PassUpdate, q Quota) (*UpdateResult, error)
 	// SetBlob stores a rebuilt blob for the version with this last-modified
 	// time; a no-op when the pass has moved on.

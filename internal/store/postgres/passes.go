@@ -13,35 +13,8 @@ import (
 
 // CreatePass counts one request against q and inserts p in one transaction;
 // EQUOTA (nothing written) when the counter is at q.Limit.
-func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) (err error) {
-	defer walletwallet.Wrap(&err, "postgres.CreatePass(%q)", p.Serial)
-	if err := rules.CheckNewPass(p); err != nil {
-		return err
-	}
-	first := orNow(p.FirstIssued)
-	last := p.LastModified
-	if last.IsZero() {
-		last = first
-	}
-	last = ts(last)
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		if err := countUsage(ctx, tx, p.AccountID, q); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, first, last, p.Blob)
-		if isUniqueViolation(err) {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	p.FirstIssued, p.LastModified = first, last
-	return nil
+func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) error {
+	return db.CreatePasses(ctx, []*walletwallet.Pass{p}, q, nil)
 }
 
 // Pass returns a pass; ENOTFOUND when missing.
@@ -50,19 +23,11 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 	if !rules.PassKey(passTypeID, serial) {
 		return nil, rules.PassNotFound(serial)
 	}
-	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
-	err = db.pool.QueryRow(ctx, `
-		SELECT auth_token, account_id, request, hash, first_issued, last_modified, blob
-		FROM passes WHERE pass_type_id = $1 AND serial = $2`, passTypeID, serial).
-		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &p.FirstIssued, &p.LastModified, &p.Blob)
+	p, err := scanPass(db.pool.QueryRow(ctx, `SELECT `+passColumns+` FROM passes WHERE pass_type_id = $1 AND serial = $2`, passTypeID, serial))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, rules.PassNotFound(serial)
 	}
-	if err != nil {
-		return nil, err
-	}
-	p.FirstIssued, p.LastModified = p.FirstIssued.UTC(), p.LastModified.UTC()
-	return &p, nil
+	return p, err
 }
 
 // UpdatePass applies a changed PUT in one transaction (see walletwallet.Store).
@@ -81,13 +46,14 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		var hash string
 		var stored time.Time
 		var n int
+		var voided bool
 		// NO KEY UPDATE serialises updates of this pass, and registrations
 		// (which adjust registration_count) wait for it, so the count read
 		// here is the count at commit.
 		err := tx.QueryRow(ctx, `
-			SELECT account_id, hash, last_modified, registration_count FROM passes
+			SELECT account_id, hash, last_modified, registration_count, voided FROM passes
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
+			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n, &voided)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
@@ -98,6 +64,8 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		switch {
 		case owner != u.AccountID:
 			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", u.Serial)
+		case voided:
+			return walletwallet.ErrPassVoided
 		case hash == u.Hash:
 			res = walletwallet.UpdateResult{Unchanged: true, LastModified: stored}
 			return nil

@@ -45,9 +45,16 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return nil
 		}
 		created = true
+		// A device counts as an install the first time it registers the
+		// pass (pass_installs remembers it); a re-registration is not one.
 		_, err = tx.Exec(ctx, `
-			UPDATE passes SET registration_count = registration_count + 1 WHERE pass_type_id = $1 AND serial = $2`,
-			r.PassTypeID, r.Serial)
+			WITH first AS (
+				INSERT INTO pass_installs (pass_type_id, serial, device_id) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING RETURNING 1)
+			UPDATE passes SET registration_count = registration_count + 1,
+				install_count = install_count + (SELECT count(*) FROM first)
+			WHERE pass_type_id = $1 AND serial = $2`,
+			r.PassTypeID, r.Serial, r.DeviceID)
 		return err
 	})
 	return created, err

@@ -12,36 +12,8 @@ import (
 
 // CreatePass counts one request against q and inserts p in one transaction;
 // EQUOTA (nothing written) when the counter is at q.Limit.
-func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) (err error) {
-	defer walletwallet.Wrap(&err, "sqlite.CreatePass(%q)", p.Serial)
-	if err := rules.CheckNewPass(p); err != nil {
-		return err
-	}
-	first := orNow(p.FirstIssued)
-	last := p.LastModified
-	if last.IsZero() {
-		last = first
-	}
-	last = last.UTC().Truncate(time.Millisecond)
-	err = db.write(ctx, func(tx *wtx) error {
-		if err := countUsage(ctx, tx, p.AccountID, q); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash,
-			millis(first), millis(last), nullBytes(p.Blob))
-		if isUniqueViolation(err) {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	p.FirstIssued, p.LastModified = first, last
-	return nil
+func (db *DB) CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) error {
+	return db.CreatePasses(ctx, []*walletwallet.Pass{p}, q, nil)
 }
 
 // Pass returns a pass; ENOTFOUND when missing.
@@ -50,20 +22,11 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 	if !rules.PassKey(passTypeID, serial) {
 		return nil, rules.PassNotFound(serial)
 	}
-	p := walletwallet.Pass{PassTypeID: passTypeID, Serial: serial}
-	var first, last int64
-	err = db.rd.QueryRowContext(ctx, `
-		SELECT auth_token, account_id, request, hash, first_issued, last_modified, blob
-		FROM passes WHERE pass_type_id = ? AND serial = ?`, passTypeID, serial).
-		Scan(&p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &first, &last, &p.Blob)
+	p, err := scanPass(db.rd.QueryRowContext(ctx, `SELECT `+passColumns+` FROM passes WHERE pass_type_id = ? AND serial = ?`, passTypeID, serial))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rules.PassNotFound(serial)
 	}
-	if err != nil {
-		return nil, err
-	}
-	p.FirstIssued, p.LastModified = fromMillis(first), fromMillis(last)
-	return &p, nil
+	return p, err
 }
 
 // UpdatePass applies a changed PUT in one transaction (see walletwallet.Store).
@@ -82,9 +45,10 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		var owner, stored int64
 		var hash string
 		var n int
+		var voided bool
 		err := tx.QueryRowContext(ctx, `
-			SELECT account_id, hash, last_modified, registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n)
+			SELECT account_id, hash, last_modified, registration_count, voided FROM passes WHERE pass_type_id = ? AND serial = ?`,
+			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n, &voided)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
@@ -94,6 +58,8 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		switch {
 		case owner != u.AccountID:
 			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", u.Serial)
+		case voided:
+			return walletwallet.ErrPassVoided
 		case hash == u.Hash:
 			res = walletwallet.UpdateResult{Unchanged: true, LastModified: fromMillis(stored)}
 			return nil

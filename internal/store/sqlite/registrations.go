@@ -46,7 +46,10 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return err
 		}
 		created = true
-		return addRegistrations(ctx, tx, r.PassTypeID, r.Serial, 1)
+		if err := addRegistrations(ctx, tx, r.PassTypeID, r.Serial, 1); err != nil {
+			return err
+		}
+		return addInstall(ctx, tx, r)
 	})
 	return created, err
 }
@@ -72,6 +75,23 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 		}
 		return addRegistrations(ctx, tx, passTypeID, serial, -1)
 	})
+}
+
+// addInstall counts a device the first time it registers a pass: installs
+// are distinct devices that ever held it, so a re-registration is not one.
+func addInstall(ctx context.Context, tx *wtx, r *walletwallet.Registration) error {
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO pass_installs (pass_type_id, serial, device_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		r.PassTypeID, r.Serial, r.DeviceID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE passes SET install_count = install_count + 1 WHERE pass_type_id = ? AND serial = ?`,
+		r.PassTypeID, r.Serial)
+	return err
 }
 
 // addRegistrations keeps passes.registration_count in step with the rows.

@@ -1,0 +1,56 @@
+-- The pass as a resource: share links, voiding, install counts, listings
+-- and idempotent creation.
+
+-- +goose Up
+-- Passes issued before share links get a random id here: 24 hex digits of
+-- a v4 UUID (about 92 random bits; a subset of the URL-safe alphabet of new ids).
+ALTER TABLE passes ADD COLUMN share_id TEXT;
+UPDATE passes SET share_id = substr(replace(gen_random_uuid()::text, '-', ''), 1, 24) WHERE share_id IS NULL;
+CREATE UNIQUE INDEX passes_share ON passes (share_id);
+
+ALTER TABLE passes ADD COLUMN voided BOOLEAN NOT NULL DEFAULT false;
+
+-- install_count is the number of distinct devices that ever registered a
+-- pass, kept like registration_count; pass_installs remembers who did.
+ALTER TABLE passes ADD COLUMN install_count INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE pass_installs (
+    pass_type_id TEXT NOT NULL,
+    serial       TEXT NOT NULL,
+    device_id    TEXT NOT NULL,
+    PRIMARY KEY (pass_type_id, serial, device_id),
+    FOREIGN KEY (pass_type_id, serial) REFERENCES passes (pass_type_id, serial) ON DELETE CASCADE
+);
+INSERT INTO pass_installs (pass_type_id, serial, device_id)
+    SELECT pass_type_id, serial, device_id FROM registrations ON CONFLICT DO NOTHING;
+UPDATE passes SET install_count = (
+    SELECT count(*) FROM pass_installs i
+    WHERE i.pass_type_id = passes.pass_type_id AND i.serial = passes.serial);
+
+-- Listings page newest first through an account's passes, with and
+-- without a status filter; each page is one index range.
+CREATE INDEX passes_account_listing ON passes (account_id, first_issued DESC, serial DESC);
+CREATE INDEX passes_account_status ON passes (account_id, voided, first_issued DESC, serial DESC);
+DROP INDEX passes_account;
+
+CREATE TABLE idempotency_keys (
+    account_id  BIGINT      NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    key         TEXT        NOT NULL,
+    fingerprint TEXT        NOT NULL,
+    token       TEXT        NOT NULL,
+    done        BOOLEAN     NOT NULL DEFAULT false,
+    serials     TEXT        NOT NULL DEFAULT '',
+    created_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (account_id, created_at);
+
+-- +goose Down
+DROP TABLE idempotency_keys;
+CREATE INDEX passes_account ON passes (account_id);
+DROP INDEX passes_account_status;
+DROP INDEX passes_account_listing;
+DROP TABLE pass_installs;
+ALTER TABLE passes DROP COLUMN install_count;
+ALTER TABLE passes DROP COLUMN voided;
+DROP INDEX passes_share;
+ALTER TABLE passes DROP COLUMN share_id;

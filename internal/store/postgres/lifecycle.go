@@ -1,0 +1,298 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
+)
+
+// passColumns are the columns scanPass reads, in its order.
+const passColumns = `pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob,
+	share_id, voided, registration_count, install_count`
+
+func scanPass(row pgx.Row) (*walletwallet.Pass, error) {
+	var p walletwallet.Pass
+	var share *string
+	err := row.Scan(&p.PassTypeID, &p.Serial, &p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &p.FirstIssued, &p.LastModified, &p.Blob,
+		&share, &p.Voided, &p.Devices, &p.Installs)
+	if err != nil {
+		return nil, err
+	}
+	if share != nil {
+		p.ShareID = *share
+	}
+	p.FirstIssued, p.LastModified = p.FirstIssued.UTC(), p.LastModified.UTC()
+	return &p, nil
+}
+
+// CreatePasses counts len(ps) against q and inserts them all in one
+// transaction, completing done's claim in it (see walletwallet.Store).
+func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walletwallet.Quota, done *walletwallet.IdempotencyDone) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.CreatePasses(%d)", len(ps))
+	if len(ps) == 0 {
+		return errors.New("no passes")
+	}
+	for _, p := range ps {
+		if err := rules.CheckNewPass(p); err != nil {
+			return err
+		}
+	}
+	type times struct{ first, last time.Time }
+	tms := make([]times, len(ps))
+	shares := make([]string, len(ps))
+	for i, p := range ps {
+		first := orNow(p.FirstIssued)
+		last := first
+		if !p.LastModified.IsZero() {
+			last = ts(p.LastModified)
+		}
+		tms[i] = times{first, last}
+		shares[i] = p.ShareID
+		if shares[i] == "" {
+			shares[i] = walletwallet.NewShareID()
+		}
+	}
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		if err := countUsageN(ctx, tx, ps[0].AccountID, q, int64(len(ps))); err != nil {
+			return err
+		}
+		serials := make([]string, len(ps))
+		for i, p := range ps {
+			_, err := tx.Exec(ctx, `
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i])
+			if isUniqueViolation(err) {
+				return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
+			}
+			if err != nil {
+				return err
+			}
+			serials[i] = p.Serial
+		}
+		if done == nil {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE idempotency_keys SET done = true, serials = $4
+			WHERE account_id = $1 AND key = $2 AND token = $3 AND NOT done`,
+			done.AccountID, done.Key, done.Token, strings.Join(serials, ","))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "the Idempotency-Key was taken over by another request")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		p.FirstIssued, p.LastModified, p.ShareID = tms[i].first, tms[i].last, shares[i]
+	}
+	return nil
+}
+
+// countUsageN adds n to the account's counter for q.Month unless that would
+// pass q.Limit; EQUOTA otherwise (all or nothing). The conditional upsert
+// locks the counter row, so racing requests never overshoot together.
+func countUsageN(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet.Quota, n int64) error {
+	if q.Limit < n {
+		return quotaError(q)
+	}
+	var c int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO usage (account_id, month, count) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id, month) DO UPDATE SET count = usage.count + excluded.count
+		WHERE usage.count + excluded.count <= $4
+		RETURNING count`, accountID, q.Month, n, q.Limit).Scan(&c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return quotaError(q)
+	}
+	return err
+}
+
+// PassByShareID returns the pass behind a share link; ENOTFOUND when none.
+func (db *DB) PassByShareID(ctx context.Context, shareID string) (_ *walletwallet.Pass, err error) {
+	defer walletwallet.Wrap(&err, "postgres.PassByShareID")
+	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with this share id")
+	// The shape check also keeps NUL bytes and invalid UTF-8 (which
+	// PostgreSQL refuses with an error) away from the query.
+	if !walletwallet.ValidShareID(shareID) {
+		return nil, notFound
+	}
+	p, err := scanPass(db.pool.QueryRow(ctx, `SELECT `+passColumns+` FROM passes WHERE share_id = $1`, shareID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound
+	}
+	return p, err
+}
+
+// ListPasses returns up to q.Limit passes of the account, newest first.
+func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []walletwallet.PassSummary, err error) {
+	defer walletwallet.Wrap(&err, "postgres.ListPasses(%d)", q.AccountID)
+	// Each variant is one range of an index (passes_account_listing or
+	// passes_account_status), so a page costs O(limit) wherever it starts.
+	where := `account_id = $1`
+	args := []any{q.AccountID, q.Limit}
+	switch q.Status {
+	case walletwallet.StatusActive:
+		where += ` AND NOT voided`
+	case walletwallet.StatusVoided:
+		where += ` AND voided`
+	}
+	if q.After != nil {
+		where += ` AND (first_issued, serial) < ($3, $4)`
+		args = append(args, ts(q.After.FirstIssued), q.After.Serial)
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT serial, voided, first_issued, last_modified, registration_count FROM passes
+		WHERE `+where+` ORDER BY first_issued DESC, serial DESC LIMIT $2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]walletwallet.PassSummary, 0, q.Limit)
+	for rows.Next() {
+		var s walletwallet.PassSummary
+		if err := rows.Scan(&s.Serial, &s.Voided, &s.FirstIssued, &s.LastModified, &s.Devices); err != nil {
+			return nil, err
+		}
+		s.FirstIssued, s.LastModified = s.FirstIssued.UTC(), s.LastModified.UTC()
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// VoidPass voids a pass in one transaction (see walletwallet.Store).
+func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *walletwallet.VoidResult, err error) {
+	defer walletwallet.Wrap(&err, "postgres.VoidPass(%q)", v.Serial)
+	if !rules.PassKey(v.PassTypeID, v.Serial) {
+		return nil, rules.PassNotFound(v.Serial)
+	}
+	var res walletwallet.VoidResult
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		var owner int64
+		var hash string
+		var stored time.Time
+		var voided bool
+		var n int
+		// As in UpdatePass: the row lock makes registrations wait, so the
+		// count read here is the count at commit.
+		err := tx.QueryRow(ctx, `
+			SELECT account_id, hash, last_modified, voided, registration_count FROM passes
+			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
+			v.PassTypeID, v.Serial).Scan(&owner, &hash, &stored, &voided, &n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return rules.PassNotFound(v.Serial)
+		}
+		if err != nil {
+			return err
+		}
+		stored = stored.UTC()
+		switch {
+		case owner != v.AccountID:
+			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", v.Serial)
+		case voided:
+			res = walletwallet.VoidResult{AlreadyVoided: true, LastModified: stored}
+			return nil
+		case hash != v.PrevHash:
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", v.Serial)
+		}
+		last := orNow(v.LastModified)
+		if !last.After(stored) {
+			last = stored.Add(time.Millisecond)
+		}
+		update := `UPDATE passes SET voided = true, last_modified = $3, blob = $4 WHERE pass_type_id = $1 AND serial = $2`
+		args := []any{v.PassTypeID, v.Serial, last, v.Blob}
+		if n > 0 {
+			update = `WITH upd AS (` + update + `), job AS (
+				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $3) RETURNING id)
+				SELECT pg_notify($5, '') FROM job`
+			args = append(args, notifyChannel)
+		}
+		if _, err := tx.Exec(ctx, update, args...); err != nil {
+			return err
+		}
+		res = walletwallet.VoidResult{LastModified: last, NotifiedDevices: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ClaimIdempotency reserves the key or returns the record holding it (see
+// walletwallet.Store). The conditional upsert decides between racing
+// claims on any number of instances: the row's lock lets exactly one win.
+func (db *DB) ClaimIdempotency(ctx context.Context, c *walletwallet.IdempotencyClaim) (_ *walletwallet.IdempotencyRecord, err error) {
+	defer walletwallet.Wrap(&err, "postgres.ClaimIdempotency")
+	now := orNow(c.Now)
+	for attempt := 0; attempt < 5; attempt++ {
+		var rec *walletwallet.IdempotencyRecord
+		err = db.write(ctx, func(tx pgx.Tx) error {
+			rec = nil
+			if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE account_id = $1 AND created_at <= $2`,
+				c.AccountID, now.Add(-walletwallet.IdempotencyTTL)); err != nil {
+				return err
+			}
+			var token string
+			err := tx.QueryRow(ctx, `
+				INSERT INTO idempotency_keys (account_id, key, fingerprint, token, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, token = excluded.token,
+					done = false, serials = '', created_at = excluded.created_at
+				WHERE (NOT idempotency_keys.done AND idempotency_keys.created_at <= $6)
+					OR idempotency_keys.created_at <= $7
+				RETURNING token`,
+				c.AccountID, c.Key, c.Fingerprint, c.Token, now,
+				now.Add(-walletwallet.IdempotencyClaimTimeout), now.Add(-walletwallet.IdempotencyTTL)).Scan(&token)
+			if err == nil {
+				return nil // claimed
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			var r walletwallet.IdempotencyRecord
+			var serials string
+			err = tx.QueryRow(ctx, `
+				SELECT fingerprint, done, serials, created_at FROM idempotency_keys WHERE account_id = $1 AND key = $2`,
+				c.AccountID, c.Key).Scan(&r.Fingerprint, &r.Done, &serials, &r.CreatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				// Released between the two statements: try again.
+				return errRetryClaim
+			}
+			if err != nil {
+				return err
+			}
+			r.CreatedAt = r.CreatedAt.UTC()
+			if serials != "" {
+				r.Serials = strings.Split(serials, ",")
+			}
+			rec = &r
+			return nil
+		})
+		if errors.Is(err, errRetryClaim) {
+			continue
+		}
+		return rec, err
+	}
+	return nil, errors.New("idempotency claim kept racing with releases")
+}
+
+var errRetryClaim = errors.New("retry claim")
+
+// ReleaseIdempotency drops the caller's unfinished claim.
+func (db *DB) ReleaseIdempotency(ctx context.Context, accountID int64, key, token string) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.ReleaseIdempotency")
+	_, err = db.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND token = $3 AND NOT done`,
+		accountID, key, token)
+	return err
+}

@@ -1,0 +1,277 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
+)
+
+// passColumns are the columns scanPass reads, in its order.
+const passColumns = `pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob,
+	share_id, voided, registration_count, install_count`
+
+func scanPass(row *sql.Row) (*walletwallet.Pass, error) {
+	var p walletwallet.Pass
+	var first, last int64
+	var share sql.NullString
+	err := row.Scan(&p.PassTypeID, &p.Serial, &p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &first, &last, &p.Blob,
+		&share, &p.Voided, &p.Devices, &p.Installs)
+	if err != nil {
+		return nil, err
+	}
+	p.ShareID = share.String
+	p.FirstIssued, p.LastModified = fromMillis(first), fromMillis(last)
+	return &p, nil
+}
+
+// CreatePasses counts len(ps) against q and inserts them all in one
+// transaction, completing done's claim in it (see walletwallet.Store).
+func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walletwallet.Quota, done *walletwallet.IdempotencyDone) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.CreatePasses(%d)", len(ps))
+	if len(ps) == 0 {
+		return errors.New("no passes")
+	}
+	for _, p := range ps {
+		if err := rules.CheckNewPass(p); err != nil {
+			return err
+		}
+	}
+	type times struct{ first, last int64 }
+	ts := make([]times, len(ps))
+	shares := make([]string, len(ps))
+	for i, p := range ps {
+		first := orNow(p.FirstIssued)
+		last := first
+		if !p.LastModified.IsZero() {
+			last = orNow(p.LastModified)
+		}
+		ts[i] = times{millis(first), millis(last)}
+		shares[i] = p.ShareID
+		if shares[i] == "" {
+			shares[i] = walletwallet.NewShareID()
+		}
+	}
+	err = db.write(ctx, func(tx *wtx) error {
+		if err := countUsageN(ctx, tx, ps[0].AccountID, q, int64(len(ps))); err != nil {
+			return err
+		}
+		serials := make([]string, len(ps))
+		for i, p := range ps {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash,
+				ts[i].first, ts[i].last, nullBytes(p.Blob), shares[i])
+			if isUniqueViolation(err) {
+				return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
+			}
+			if err != nil {
+				return err
+			}
+			serials[i] = p.Serial
+		}
+		if done == nil {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE idempotency_keys SET done = 1, serials = ?
+			WHERE account_id = ? AND key = ? AND token = ? AND done = 0`,
+			strings.Join(serials, ","), done.AccountID, done.Key, done.Token)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.Join(err, walletwallet.Errorf(walletwallet.ECONFLICT, "the Idempotency-Key was taken over by another request"))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		p.FirstIssued, p.LastModified, p.ShareID = fromMillis(ts[i].first), fromMillis(ts[i].last), shares[i]
+	}
+	return nil
+}
+
+// countUsageN adds n to the account's counter for q.Month unless that would
+// pass q.Limit; EQUOTA otherwise (all or nothing).
+func countUsageN(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Quota, n int64) error {
+	if q.Limit < n {
+		return quotaError(q)
+	}
+	var c int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO usage (account_id, month, count) VALUES (?, ?, ?)
+		ON CONFLICT (account_id, month) DO UPDATE SET count = usage.count + excluded.count
+		WHERE usage.count + excluded.count <= ?
+		RETURNING count`, accountID, q.Month, n, q.Limit).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return quotaError(q)
+	}
+	return err
+}
+
+// PassByShareID returns the pass behind a share link; ENOTFOUND when none.
+func (db *DB) PassByShareID(ctx context.Context, shareID string) (_ *walletwallet.Pass, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.PassByShareID")
+	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with this share id")
+	if !walletwallet.ValidShareID(shareID) {
+		return nil, notFound
+	}
+	p, err := scanPass(db.rd.QueryRowContext(ctx, `SELECT `+passColumns+` FROM passes WHERE share_id = ?`, shareID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound
+	}
+	return p, err
+}
+
+// ListPasses returns up to q.Limit passes of the account, newest first.
+func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []walletwallet.PassSummary, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.ListPasses(%d)", q.AccountID)
+	// Each variant is one range of an index (passes_account_listing or
+	// passes_account_status), so a page costs O(limit) wherever it starts.
+	where := `account_id = ?`
+	args := []any{q.AccountID}
+	switch q.Status {
+	case walletwallet.StatusActive:
+		where += ` AND voided = 0`
+	case walletwallet.StatusVoided:
+		where += ` AND voided = 1`
+	}
+	if q.After != nil {
+		where += ` AND (first_issued, serial) < (?, ?)`
+		args = append(args, millis(q.After.FirstIssued), q.After.Serial)
+	}
+	args = append(args, q.Limit)
+	rows, err := db.rd.QueryContext(ctx, `
+		SELECT serial, voided, first_issued, last_modified, registration_count FROM passes
+		WHERE `+where+` ORDER BY first_issued DESC, serial DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]walletwallet.PassSummary, 0, q.Limit)
+	for rows.Next() {
+		var s walletwallet.PassSummary
+		var first, last int64
+		if err := rows.Scan(&s.Serial, &s.Voided, &first, &last, &s.Devices); err != nil {
+			return nil, err
+		}
+		s.FirstIssued, s.LastModified = fromMillis(first), fromMillis(last)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// VoidPass voids a pass in one transaction (see walletwallet.Store).
+func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *walletwallet.VoidResult, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.VoidPass(%q)", v.Serial)
+	if !rules.PassKey(v.PassTypeID, v.Serial) {
+		return nil, rules.PassNotFound(v.Serial)
+	}
+	var res walletwallet.VoidResult
+	enqueued := false
+	err = db.write(ctx, func(tx *wtx) error {
+		var owner, stored int64
+		var hash string
+		var voided bool
+		var n int
+		err := tx.QueryRowContext(ctx, `
+			SELECT account_id, hash, last_modified, voided, registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
+			v.PassTypeID, v.Serial).Scan(&owner, &hash, &stored, &voided, &n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return rules.PassNotFound(v.Serial)
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case owner != v.AccountID:
+			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", v.Serial)
+		case voided:
+			res = walletwallet.VoidResult{AlreadyVoided: true, LastModified: fromMillis(stored)}
+			return nil
+		case hash != v.PrevHash:
+			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", v.Serial)
+		}
+		last := max(millis(orNow(v.LastModified)), stored+1)
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE passes SET voided = 1, last_modified = ?, blob = ? WHERE pass_type_id = ? AND serial = ?`,
+			last, nullBytes(v.Blob), v.PassTypeID, v.Serial); err != nil {
+			return err
+		}
+		if n > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES (?, ?, ?)`,
+				v.PassTypeID, v.Serial, last); err != nil {
+				return err
+			}
+			enqueued = true
+		}
+		res = walletwallet.VoidResult{LastModified: fromMillis(last), NotifiedDevices: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if enqueued {
+		db.notifyPushJob()
+	}
+	return &res, nil
+}
+
+// ClaimIdempotency reserves the key or returns the record holding it (see
+// walletwallet.Store). The single writer makes read-then-write atomic.
+func (db *DB) ClaimIdempotency(ctx context.Context, c *walletwallet.IdempotencyClaim) (_ *walletwallet.IdempotencyRecord, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.ClaimIdempotency")
+	now := orNow(c.Now)
+	var rec *walletwallet.IdempotencyRecord
+	err = db.write(ctx, func(tx *wtx) error {
+		rec = nil
+		// Expired records of the account go first, so the table holds one
+		// day of keys, not all of them.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE account_id = ? AND created_at <= ?`,
+			c.AccountID, millis(now.Add(-walletwallet.IdempotencyTTL))); err != nil {
+			return err
+		}
+		var r walletwallet.IdempotencyRecord
+		var serials string
+		var created int64
+		err := tx.QueryRowContext(ctx, `
+			SELECT fingerprint, done, serials, created_at FROM idempotency_keys WHERE account_id = ? AND key = ?`,
+			c.AccountID, c.Key).Scan(&r.Fingerprint, &r.Done, &serials, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case r.Done || created > millis(now.Add(-walletwallet.IdempotencyClaimTimeout)):
+			r.CreatedAt = fromMillis(created)
+			if serials != "" {
+				r.Serials = strings.Split(serials, ",")
+			}
+			rec = &r
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO idempotency_keys (account_id, key, fingerprint, token, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, token = excluded.token,
+				done = 0, serials = '', created_at = excluded.created_at`,
+			c.AccountID, c.Key, c.Fingerprint, c.Token, millis(now))
+		return err
+	})
+	return rec, err
+}
+
+// ReleaseIdempotency drops the caller's unfinished claim.
+func (db *DB) ReleaseIdempotency(ctx context.Context, accountID int64, key, token string) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.ReleaseIdempotency")
+	return db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND token = ? AND done = 0`,
+			accountID, key, token)
+		return err
+	})
+}
