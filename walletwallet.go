@@ -188,6 +188,11 @@ type Store interface {
 	Account(ctx context.Context, id int64) (*Account, error)
 	// Accounts lists all accounts ordered by id.
 	Accounts(ctx context.Context) ([]Account, error)
+	// Signup creates a and its first key k in one transaction, setting
+	// a.ID, k.AccountID and the IDs and creation times; ECONFLICT (nothing
+	// written) when an account with the same e-mail, compared without
+	// regard to ASCII case, exists.
+	Signup(ctx context.Context, a *Account, k *APIKey) error
 
 	// CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 	CreateKey(ctx context.Context, k *APIKey) error

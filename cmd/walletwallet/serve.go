@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 
 	rt := jsonhttp.NewRouter()
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, PushEnqueued: worker.Kick})
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen(), PushEnqueued: worker.Kick})
 	webservice.Register(rt, webservice.Options{Store: st, Rebuilder: is, Logger: log})
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -33,6 +33,7 @@ type Store interface {
 	CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) error
 	Pass(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, error)
 	UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (*walletwallet.UpdateResult, error)
+	Signup(ctx context.Context, a *walletwallet.Account, k *walletwallet.APIKey) error
 }
 
 // Builder signs a pass, or lists what its bundle holds for the preview (issuer.Issuer).
@@ -49,6 +50,9 @@ type Options struct {
 	Logger     *slog.Logger
 	// Now is the clock (tests move it across months and trial ends).
 	Now func() time.Time
+	// Signup serves POST /api/signup (WW_SIGNUP=open); without it the route
+	// does not exist (404).
+	Signup bool
 	// PushEnqueued is called after a changed PUT enqueued push work, so the
 	// local worker starts at once instead of at its next poll.
 	PushEnqueued func()
@@ -57,6 +61,7 @@ type Options struct {
 type server struct {
 	Options
 	putLocks [256]sync.Mutex
+	signups  signupLimiter
 }
 
 // Register adds the API routes to rt.
@@ -75,6 +80,9 @@ func Register(rt *jsonhttp.Router, o Options) {
 	rt.Handle(http.MethodPut, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.updatePass))
 	rt.Handle(http.MethodGet, "/api/auth/usage", jsonhttp.HandlerFunc(s.usage))
 	rt.Handle(http.MethodPost, "/api/preview", jsonhttp.HandlerFunc(s.postPreview))
+	if o.Signup {
+		rt.Handle(http.MethodPost, "/api/signup", jsonhttp.HandlerFunc(s.signup))
+	}
 	rt.Handle(http.MethodGet, "/api/passes/{serial}/preview.png", jsonhttp.HandlerFunc(s.passPreview))
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/signing"
+	"github.com/walletwallet/walletwallet/internal/store"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
 
@@ -40,6 +41,10 @@ type harness struct {
 	logs  *syncBuffer
 	// fetcher, when set, lets the renderer fetch https image URLs.
 	fetcher *images.Fetcher
+	// dbURL, when set, is the database (store.Open) instead of a SQLite file.
+	dbURL string
+	// signup serves POST /api/signup.
+	signup bool
 }
 
 type syncBuffer struct {
@@ -89,7 +94,13 @@ func newHarnessWithFetcher(t *testing.T, f *images.Fetcher) *harness {
 
 func (h *harness) start() {
 	t := h.t
-	st, err := sqlite.Open(context.Background(), h.path)
+	var st walletwallet.Store
+	var err error
+	if h.dbURL != "" {
+		st, err = store.Open(context.Background(), h.dbURL)
+	} else {
+		st, err = sqlite.Open(context.Background(), h.path)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +113,7 @@ func (h *harness) start() {
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	rt := jsonhttp.NewRouter()
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, Now: h.clock, PushEnqueued: func() { h.kicks.Add(1) }})
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, Now: h.clock, Signup: h.signup, PushEnqueued: func() { h.kicks.Add(1) }})
 	h.srv = httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))
 	t.Cleanup(h.stop)
 }

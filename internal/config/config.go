@@ -16,27 +16,32 @@ import (
 
 // Config is every setting of the binary.
 type Config struct {
-	Addr           string
-	DataDir        string
-	DatabaseURL    string
-	PublicURL      string
-	PassCert       string
-	PassKey        string
-	PassCertPass   string
-	WWDRCert       string
-	PassTypeID     string
-	TeamID         string
-	APNsURL        string
-	APNsCA         string
-	APNsKey        string
-	APNsKeyID      string
-	APNsTeamID     string
-	FetchAllow     []netip.Prefix
-	FetchCA        string
-	DefaultOrg     string
-	LogLevel       string
+	Addr         string
+	DataDir      string
+	DatabaseURL  string
+	PublicURL    string
+	PassCert     string
+	PassKey      string
+	PassCertPass string
+	WWDRCert     string
+	PassTypeID   string
+	TeamID       string
+	APNsURL      string
+	APNsCA       string
+	APNsKey      string
+	APNsKeyID    string
+	APNsTeamID   string
+	FetchAllow   []netip.Prefix
+	FetchCA      string
+	DefaultOrg   string
+	LogLevel     string
+	// Signup is WW_SIGNUP: "open" serves self-service signup, "closed" (the default) does not.
+	Signup         string
 	fetchAllowText string
 }
+
+// SignupOpen reports whether WW_SIGNUP is open.
+func (c *Config) SignupOpen() bool { return c.Signup == "open" }
 
 // setting declares one configuration value once: its flag, its variable,
 // its default, whether it is secret (redacted in dumps), and where it lives.
@@ -65,6 +70,7 @@ var settings = []setting{
 	{"fetch-allow-cidrs", "WW_FETCH_ALLOW_CIDRS", "", "comma-separated address ranges exempt from the private-address refusal for image fetches", false, func(c *Config) *string { return &c.fetchAllowText }},
 	{"fetch-ca", "WW_FETCH_CA", "", "extra CA bundle (PEM) trusted for image fetches", false, func(c *Config) *string { return &c.FetchCA }},
 	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
+	{"signup", "WW_SIGNUP", "closed", "open serves the signup page and POST /api/signup; closed answers both 404", false, func(c *Config) *string { return &c.Signup }},
 	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 }
 
@@ -115,6 +121,9 @@ func (c *Config) Finish() error {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		c.FetchAllow = append(c.FetchAllow, p.Masked())
+	}
+	if c.Signup != "open" && c.Signup != "closed" {
+		return fmt.Errorf("WW_SIGNUP must be open or closed, got %q", c.Signup)
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":

@@ -61,6 +61,7 @@ func TestInvalid(t *testing.T) {
 		{"bad cidr", map[string]string{"WW_FETCH_ALLOW_CIDRS": "10.0.0.0/99"}, "WW_FETCH_ALLOW_CIDRS"},
 		{"apns key without id", map[string]string{"WW_APNS_KEY": "a.p8"}, "WW_APNS_KEY_ID"},
 		{"log level", map[string]string{"WW_LOG_LEVEL": "loud"}, "WW_LOG_LEVEL"},
+		{"signup", map[string]string{"WW_SIGNUP": "yes"}, "WW_SIGNUP must be open or closed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
