@@ -55,9 +55,12 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		return nil, errors.New("a file path is required")
 	}
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
+	}
+	if err := ownerOnly(path); err != nil {
+		return nil, err
 	}
 	w, err := sql.Open("sqlite", path+"?"+writerParams)
 	if err != nil {
@@ -88,6 +91,35 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		ops: make(chan *writeOp), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	go db.writer()
 	return db, nil
+}
+
+// ownerOnly creates the database file readable and writable by its owner
+// only, before SQLite opens it: the file holds every pass's authentication
+// token. SQLite gives the -wal and -shm files it creates the database file's
+// mode, so they follow. Files an older version left wider are narrowed.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // migrate connects the writer and applies pending migrations. Two processes
