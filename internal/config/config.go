@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -38,13 +39,22 @@ type Config struct {
 	// Signup is WW_SIGNUP: "open" serves self-service signup, "closed" (the default) does not.
 	Signup         string
 	fetchAllowText string
+
+	// registered holds the settings Register added (by variable name),
+	// explicit those the environment or a flag gave a value, and files the
+	// *_FILE paths to read in Finish.
+	registered, explicit map[string]bool
+	files                map[string]string
+	visit                func(func(*flag.Flag)) // the FlagSet's Visit, to see which flags were given
 }
 
 // SignupOpen reports whether WW_SIGNUP is open.
 func (c *Config) SignupOpen() bool { return c.Signup == "open" }
 
 // setting declares one configuration value once: its flag, its variable,
-// its default, whether it is secret (redacted in dumps), and where it lives.
+// its default, whether it is secret (redacted in dumps; such a value may also
+// come from the file that VARIABLE_FILE names, so it need not sit in the
+// environment), and where it lives.
 type setting struct {
 	flag, env, def, usage string
 	secret                bool
@@ -74,28 +84,96 @@ var settings = []setting{
 	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 }
 
-// Register adds every setting as a flag to fs, with its default taken from
-// the environment (getenv) when set there. Call Finish after fs.Parse.
-func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
-	c := &Config{}
+// Register adds the settings named by their variables (every setting when
+// none are named) as flags to fs, with defaults taken from the environment
+// (getenv) when set there. Settings not registered stay empty and are not
+// checked. Call Finish after fs.Parse.
+func Register(fs *flag.FlagSet, getenv func(string) string, vars ...string) *Config {
+	c := &Config{registered: map[string]bool{}, explicit: map[string]bool{}, files: map[string]string{}}
+	want := map[string]bool{}
+	for _, v := range vars {
+		want[v] = true
+	}
 	for _, s := range settings {
+		if len(vars) > 0 && !want[s.env] {
+			continue
+		}
+		delete(want, s.env)
+		c.registered[s.env] = true
 		def := s.def
 		if v := getenv(s.env); v != "" {
 			def = v
+			c.explicit[s.env] = true
 		}
-		fs.StringVar(s.dst(c), s.flag, def, fmt.Sprintf("%s [%s]", s.usage, s.env))
+		src := s.env
+		if s.secret {
+			if path := getenv(s.env + "_FILE"); path != "" {
+				c.files[s.env] = path
+			}
+			src += ", or the file " + s.env + "_FILE names"
+		}
+		fs.StringVar(s.dst(c), s.flag, def, fmt.Sprintf("%s [%s]", s.usage, src))
+		// A secret's value from the environment is never shown as a default.
+		if s.secret {
+			fs.Lookup(s.flag).DefValue = ""
+		}
+	}
+	c.visit = fs.Visit
+	for v := range want {
+		panic("config.Register: unknown setting " + v)
 	}
 	return c
 }
 
+// Explicit reports, after Finish, whether the environment, a *_FILE variable
+// or a flag gave the setting (named by its variable) a value, as opposed to
+// its default.
+func (c *Config) Explicit(env string) bool { return c.explicit[env] || c.files[env] != "" }
+
+// readFiles fills secrets from their *_FILE variables. The flag wins over
+// both variables; giving both variables is ambiguous and refused.
+func (c *Config) readFiles() error {
+	given := map[string]bool{}
+	if c.visit != nil {
+		c.visit(func(f *flag.Flag) { given[f.Name] = true })
+	}
+	for _, s := range settings {
+		if given[s.flag] {
+			c.explicit[s.env] = true
+			delete(c.files, s.env)
+		}
+	}
+	for _, s := range settings {
+		path, ok := c.files[s.env]
+		if !ok {
+			continue
+		}
+		if c.explicit[s.env] {
+			return fmt.Errorf("%s and %s_FILE are both set: use one", s.env, s.env)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s_FILE: %w", s.env, err)
+		}
+		// Editors and `echo` end the file with a newline that is not part of the secret.
+		*s.dst(c) = strings.TrimRight(string(b), "\r\n")
+	}
+	return nil
+}
+
 // Finish derives dependent defaults and checks values after flags are parsed.
 func (c *Config) Finish() error {
-	if c.DatabaseURL == "" {
+	if err := c.readFiles(); err != nil {
+		return err
+	}
+	if c.registered["WW_DATABASE_URL"] && c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "walletwallet.db")
 	}
-	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		return fmt.Errorf("WW_PUBLIC_URL must start with https:// (or http:// for local testing), got %q", c.PublicURL)
+	if c.registered["WW_PUBLIC_URL"] {
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+		if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+			return fmt.Errorf("WW_PUBLIC_URL must start with https:// (or http:// for local testing), got %q", c.PublicURL)
+		}
 	}
 	if c.PassCert != "" && c.WWDRCert == "" {
 		return fmt.Errorf("WW_WWDR_CERT is required with WW_PASS_CERT: download Apple's WWDR intermediate (G4) certificate")
@@ -122,13 +200,15 @@ func (c *Config) Finish() error {
 		}
 		c.FetchAllow = append(c.FetchAllow, p.Masked())
 	}
-	if c.Signup != "open" && c.Signup != "closed" {
+	if c.registered["WW_SIGNUP"] && c.Signup != "open" && c.Signup != "closed" {
 		return fmt.Errorf("WW_SIGNUP must be open or closed, got %q", c.Signup)
 	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("WW_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	if c.registered["WW_LOG_LEVEL"] {
+		switch strings.ToLower(c.LogLevel) {
+		case "debug", "info", "warn", "error":
+		default:
+			return fmt.Errorf("WW_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+		}
 	}
 	return nil
 }
@@ -140,11 +220,14 @@ func (c *Config) Level() slog.Level {
 	return l
 }
 
-// Redacted lists the settings as VAR=value lines with secrets hidden, for
-// start-up logs and support requests.
+// Redacted lists the registered settings as VAR=value lines with secrets
+// hidden, for start-up logs and support requests.
 func (c *Config) Redacted() []string {
 	var out []string
 	for _, s := range settings {
+		if !c.registered[s.env] {
+			continue
+		}
 		v := *s.dst(c)
 		if s.env == "WW_DATABASE_URL" {
 			v = redactURL(v)

@@ -3,6 +3,8 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -84,5 +86,99 @@ func TestRedacted(t *testing.T) {
 	}
 	if !strings.Contains(dump, "WW_DATABASE_URL=postgres://ww:[redacted]@db:5432/ww") {
 		t.Fatalf("database url not shown redacted:\n%s", dump)
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	dsn := filepath.Join(dir, "dsn")
+	os.WriteFile(pw, []byte("correct horse \n"), 0o600)
+	os.WriteFile(dsn, []byte("postgres://ww:s3cret@db/ww\r\n"), 0o600)
+	t.Run("read, trailing line ends dropped", func(t *testing.T) {
+		c, err := load(t, map[string]string{"WW_PASS_CERT_PASSWORD_FILE": pw, "WW_DATABASE_URL_FILE": dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PassCertPass != "correct horse " || c.DatabaseURL != "postgres://ww:s3cret@db/ww" {
+			t.Fatalf("password %q, database url %q", c.PassCertPass, c.DatabaseURL)
+		}
+		if !c.Explicit("WW_DATABASE_URL") {
+			t.Error("a value from a file is not the default")
+		}
+	})
+	t.Run("the flag wins over the file", func(t *testing.T) {
+		c, err := load(t, map[string]string{"WW_PASS_CERT_PASSWORD_FILE": pw}, "-pass-cert-password", "fromflag")
+		if err != nil || c.PassCertPass != "fromflag" {
+			t.Fatalf("password %q, err %v", c.PassCertPass, err)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"both variables", map[string]string{"WW_PASS_CERT_PASSWORD": "x", "WW_PASS_CERT_PASSWORD_FILE": pw}, "WW_PASS_CERT_PASSWORD and WW_PASS_CERT_PASSWORD_FILE are both set"},
+		{"missing file", map[string]string{"WW_DATABASE_URL_FILE": filepath.Join(dir, "nope")}, "WW_DATABASE_URL_FILE: open"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("not a secret: no file variant", func(t *testing.T) {
+		c, err := load(t, map[string]string{"WW_ADDR_FILE": pw})
+		if err != nil || c.Addr != ":8080" {
+			t.Fatalf("addr %q, err %v", c.Addr, err)
+		}
+	})
+}
+
+func TestSubset(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	var help strings.Builder
+	fs.SetOutput(&help)
+	env := map[string]string{"WW_DATA_DIR": "/srv/ww", "WW_PUBLIC_URL": "nonsense", "WW_DATABASE_URL": "postgres://u:pw@h/db"}
+	c := Register(fs, func(k string) string { return env[k] }, "WW_DATA_DIR", "WW_DATABASE_URL")
+	fs.PrintDefaults()
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	// WW_PUBLIC_URL is not registered, so its bad value is not this command's concern.
+	if err := c.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"-data-dir", "-database-url"} {
+		if !strings.Contains(help.String(), name) {
+			t.Errorf("help lacks %s:\n%s", name, help.String())
+		}
+	}
+	for _, name := range []string{"-addr", "-public-url", "-pass-cert", "-apns"} {
+		if strings.Contains(help.String(), name) {
+			t.Errorf("help lists %s, which this command does not use:\n%s", name, help.String())
+		}
+	}
+	if strings.Contains(help.String(), "pw@") {
+		t.Errorf("help shows a secret from the environment:\n%s", help.String())
+	}
+	if got := strings.Join(c.Redacted(), " "); got != "WW_DATABASE_URL=postgres://u:[redacted]@h/db WW_DATA_DIR=/srv/ww" {
+		t.Errorf("Redacted = %s", got)
+	}
+	if !c.Explicit("WW_DATA_DIR") || c.Explicit("WW_ADDR") {
+		t.Error("Explicit is wrong")
+	}
+}
+
+func TestExplicit(t *testing.T) {
+	c, err := load(t, map[string]string{"WW_ADDR": ":9000"}, "-public-url", "https://x.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for env, want := range map[string]bool{"WW_ADDR": true, "WW_PUBLIC_URL": true, "WW_DATA_DIR": false, "WW_LOG_LEVEL": false} {
+		if c.Explicit(env) != want {
+			t.Errorf("Explicit(%s) = %v, want %v", env, !want, want)
+		}
 	}
 }
