@@ -74,6 +74,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			body[k] = v
 		}
 		body["error"] = e.Message
+		if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+			ri.clientErr = e.Message
+		}
 	} else {
 		id := RequestID(r.Context())
 		log := logger(r.Context())
@@ -116,6 +119,9 @@ type ctxKey struct{}
 type reqInfo struct {
 	id  string
 	log *slog.Logger
+	// clientErr is the message a client error answer carried, for the
+	// access log line: a 400 is then explained where it is counted.
+	clientErr string
 }
 
 // RequestID returns the id the middleware gave this request ("" outside one).
@@ -166,13 +172,15 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // Middleware gives every request an id (X-Request-Id on every answer),
 // recovers panics into a logged 500 JSON answer, and logs one line per
-// request with method, route, status, duration and request id.
+// request with method, route, status, duration and request id, plus the
+// error message of a 4xx answer.
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &reqInfo{id, log}))
+		ri := &reqInfo{id: id, log: log}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -188,13 +196,18 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			if route == "" {
 				route = "-"
 			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.Int("status", rec.status),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int64("bytes", rec.bytes),
-				slog.String("request_id", id))
+				slog.String("request_id", id),
+			}
+			if ri.clientErr != "" && rec.status >= 400 && rec.status < 500 {
+				attrs = append(attrs, slog.String("error", ri.clientErr))
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

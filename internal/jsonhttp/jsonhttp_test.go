@@ -126,3 +126,46 @@ func TestCanonicalPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogCarriesClientErrors: the access line of a 4xx answer says
+// why; other lines carry no error (a 500's detail is on its own error line).
+func TestAccessLogCarriesClientErrors(t *testing.T) {
+	cases := []struct {
+		path, wantErr string
+	}{
+		{"/things/bad", "id must be good, like <good> & co"},
+		{"/things/quota", "Rate limit exceeded"},
+		{"/nope", "no route for GET /nope"},
+		{"/things/1", ""},
+		{"/things/boom", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			var logs bytes.Buffer
+			srv := newTestServer(t, &logs)
+			res, err := http.Get(srv.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			srv.Close() // the access line is written when the handler returns
+			var access map[string]any
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var m map[string]any
+				if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" {
+					access = m
+				}
+			}
+			if access == nil {
+				t.Fatalf("no access line:\n%s", logs.String())
+			}
+			got, has := access["error"]
+			if tc.wantErr == "" && has {
+				t.Errorf("access line of %d carries error %q", res.StatusCode, got)
+			}
+			if tc.wantErr != "" && got != tc.wantErr {
+				t.Errorf("access line error = %v, want %q", got, tc.wantErr)
+			}
+		})
+	}
+}
