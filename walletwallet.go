@@ -69,6 +69,15 @@ func (a *Account) Limit(now time.Time) int64 {
 	return FreeMonthlyLimit
 }
 
+// AccountChange is a partial update of an account: nil fields keep their value.
+type AccountChange struct {
+	Email *string
+	Org   *string
+	Plan  *Plan
+	// MonthlyLimit 0 returns the account to its plan's limit.
+	MonthlyLimit *int64
+}
+
 // APIKey is one key of an account. Only the SHA-256 of the key is stored.
 type APIKey struct {
 	ID        int64
@@ -193,11 +202,19 @@ type Store interface {
 	// written) when an account with the same e-mail, compared without
 	// regard to ASCII case, exists.
 	Signup(ctx context.Context, a *Account, k *APIKey) error
+	// UpdateAccount applies c in one statement and returns the account as
+	// stored; ENOTFOUND when missing.
+	UpdateAccount(ctx context.Context, id int64, c AccountChange) (*Account, error)
 
 	// CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 	CreateKey(ctx context.Context, k *APIKey) error
-	// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
-	RevokeKey(ctx context.Context, hash []byte, at time.Time) error
+	// RevokeKey marks the key with this hash revoked at at and returns it as
+	// stored; a key revoked before keeps its first revocation time (so a
+	// RevokedAt other than at means it already was). ENOTFOUND when no such key.
+	RevokeKey(ctx context.Context, hash []byte, at time.Time) (*APIKey, error)
+	// Keys lists the account's keys, live and revoked, ordered by id (none
+	// for an unknown account).
+	Keys(ctx context.Context, accountID int64) ([]APIKey, error)
 	// AccountByKey finds the account of a live (not revoked) key hash;
 	// ENOTFOUND when the key is unknown or revoked.
 	AccountByKey(ctx context.Context, hash []byte) (*Account, error)

@@ -14,20 +14,27 @@ import (
 )
 
 func cmdPassBuild(ctx context.Context, args []string, e env) error {
-	fs, cfg := flags("pass build [-i FILE|-] [-o FILE|-] [--plan free|pro]",
-		"Signs one pass offline with the configured identity, from the same JSON as\nPOST /api/pkpass. The serial number is printed on stderr. Without -i the JSON\nis read from stdin; without -o the pass is written to <slug>.pkpass.", e)
-	in := fs.String("i", "-", "request JSON file, or - for stdin")
-	out := fs.String("o", "", "output .pkpass file, or - for stdout (default <slug>.pkpass)")
-	planText := fs.String("plan", "pro", "plan whose feature gate applies: free or pro")
-	if _, err := parse(fs, cfg, args); err != nil {
+	c := newCommand(e, "pass build", "pass build [-i FILE|-] [-o FILE|-] [--plan free|pro] [--web-service]",
+		"Signs one pass offline with the configured identity, from the same JSON as\nPOST /api/pkpass. The serial number is printed on stderr. Without -i the JSON\nis read from stdin; without -o the pass is written to <slug>.pkpass.\n\n"+
+			"The pass is static: it has no webServiceURL or authenticationToken, because no\nserver knows it and a device asking for updates would only be refused.\n"+
+			"--web-service adds both (webServiceURL = WW_PUBLIC_URL + /, a new random token,\nprinted on stderr) for a pass your own web service will answer for.", signingSettings)
+	in := c.fs.String("i", "-", "request JSON file, or - for stdin")
+	out := c.fs.String("o", "", "output .pkpass file, or - for stdout (default <slug>.pkpass)")
+	planText := c.fs.String("plan", "pro", "plan whose feature gate applies: free or pro")
+	webService := c.fs.Bool("web-service", false, "give the pass webServiceURL (WW_PUBLIC_URL + /) and an authenticationToken")
+	rest, err := c.parse(args)
+	if err != nil {
 		return err
 	}
+	if len(rest) > 0 {
+		return c.usagef("unexpected argument %q", rest[0])
+	}
+	cfg := c.cfg
 	plan, ok := walletwallet.ParsePlan(*planText)
 	if !ok || plan == walletwallet.PlanTrial {
-		return fmt.Errorf("%w: --plan must be free or pro, got %q", errUsage, *planText)
+		return c.usagef("--plan must be free or pro, got %q", *planText)
 	}
 	var body []byte
-	var err error
 	if *in == "-" {
 		body, err = io.ReadAll(io.LimitReader(e.stdin, 1<<20+1))
 	} else {
@@ -56,8 +63,14 @@ func cmdPassBuild(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	is := newIssuer(cfg, id, r, nil)
-	serial := issuer.NewSerial()
-	blob, err := is.Build(ctx, req, issuer.Meta{Serial: serial, AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now().UTC()})
+	meta := issuer.Meta{Serial: issuer.NewSerial(), FirstIssued: time.Now().UTC()}
+	if *webService {
+		warnPlainWebService(log, cfg)
+		meta.AuthToken = issuer.NewAuthToken()
+	} else {
+		is.WebServiceURL = ""
+	}
+	blob, err := is.Build(ctx, req, meta)
 	if err != nil {
 		return err
 	}
@@ -68,7 +81,7 @@ func cmdPassBuild(ctx context.Context, args []string, e env) error {
 		if dest == "" {
 			dest = req.Slug() + ".pkpass"
 		}
-		err = os.WriteFile(dest, blob, 0o644)
+		err = os.WriteFile(dest, blob, 0o644) // a pass is meant to be handed out
 		if err == nil {
 			fmt.Fprintf(e.stderr, "wrote %s (%d bytes)\n", dest, len(blob))
 		}
@@ -76,6 +89,9 @@ func cmdPassBuild(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "serial %s\n", serial)
+	fmt.Fprintf(e.stderr, "serial %s\n", meta.Serial)
+	if meta.AuthToken != "" {
+		fmt.Fprintf(e.stderr, "webServiceURL %s\nauthenticationToken %s\n", is.WebServiceURL, meta.AuthToken)
+	}
 	return nil
 }

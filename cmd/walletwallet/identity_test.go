@@ -50,12 +50,19 @@ func TestOperatorIdentity(t *testing.T) {
 	if out, err := exec.Command("openssl", "pkcs12", "-export", "-in", cert, "-inkey", key, "-out", p12, "-passout", "pass:s3cret").CombinedOutput(); err != nil {
 		t.Fatalf("openssl pkcs12: %v\n%s", err, out)
 	}
+	// The secrets can come from files (a container's mounted secrets), not the environment.
+	pwFile, dbFile := filepath.Join(dir, "pass-password"), filepath.Join(dir, "database-url")
+	dbPath := filepath.Join(dir, "elsewhere", "ww.db")
+	os.WriteFile(pwFile, []byte("s3cret\n"), 0o600)
+	os.WriteFile(dbFile, []byte("sqlite:"+dbPath+"\n"), 0o600)
 	cases := []struct {
 		name string
 		env  map[string]string
 	}{
 		{"PEM and key", map[string]string{"WW_PASS_CERT": cert, "WW_PASS_KEY": key, "WW_WWDR_CERT": wwdr}},
 		{".p12 with password", map[string]string{"WW_PASS_CERT": p12, "WW_PASS_CERT_PASSWORD": "s3cret", "WW_WWDR_CERT": wwdr}},
+		{".p12, password and database from *_FILE", map[string]string{"WW_PASS_CERT": p12, "WW_PASS_CERT_PASSWORD_FILE": pwFile,
+			"WW_WWDR_CERT": wwdr, "WW_DATABASE_URL_FILE": dbFile}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +83,11 @@ func TestOperatorIdentity(t *testing.T) {
 			pj := verifyPass(t, r.body, root)
 			if pj["passTypeIdentifier"] != "pass.com.bayroast.loyalty" || pj["teamIdentifier"] != "TEAMOPS001" {
 				t.Errorf("identifiers: %v %v", pj["passTypeIdentifier"], pj["teamIdentifier"])
+			}
+			if tc.env["WW_DATABASE_URL_FILE"] != "" {
+				if _, err := os.Stat(dbPath); err != nil {
+					t.Errorf("the database is not where WW_DATABASE_URL_FILE says: %v", err)
+				}
 			}
 		})
 	}

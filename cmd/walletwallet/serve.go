@@ -24,10 +24,15 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, e env) error {
-	fs, cfg := flags("serve", "Runs the HTTP server: the API, the PassKit web service and the push worker.\nApplies database migrations first.", e)
-	if _, err := parse(fs, cfg, args); err != nil {
+	c := newCommand(e, "serve", "serve", "Runs the HTTP server: the API, the PassKit web service and the push worker.\nCreates the database or applies its pending migrations first. Stop it with\nCtrl-C or SIGTERM: it finishes the requests in flight (up to 30 s) and exits.", everySetting)
+	rest, err := c.parse(args)
+	if err != nil {
 		return err
 	}
+	if len(rest) > 0 {
+		return c.usagef("unexpected argument %q", rest[0])
+	}
+	cfg := c.cfg
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.Level()}))
 	slog.SetDefault(log)
 	return serve(ctx, cfg, log)
@@ -35,8 +40,10 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("configuration", "settings", strings.Join(cfg.Redacted(), " "))
-	if !strings.HasPrefix(cfg.PublicURL, "https://") {
-		log.Warn("WW_PUBLIC_URL is not https: iOS only talks to an https web service, so installed passes will not update", "public_url", cfg.PublicURL)
+	warnPlainWebService(log, cfg)
+	if cfg.Explicit("WW_ADDR") && !cfg.Explicit("WW_PUBLIC_URL") {
+		log.Warn("WW_ADDR is set but WW_PUBLIC_URL is left at its default: every pass will point devices at "+cfg.PublicURL+
+			"/; set WW_PUBLIC_URL to the https address devices reach this server at", "addr", cfg.Addr, "public_url", cfg.PublicURL)
 	}
 	if strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {

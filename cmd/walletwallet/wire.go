@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/walletwallet/walletwallet/internal/config"
 	"github.com/walletwallet/walletwallet/internal/images"
@@ -43,6 +44,16 @@ func loadIdentity(cfg *config.Config, log *slog.Logger) (*signing.Identity, erro
 		PassTypeID: cfg.PassTypeID,
 		TeamID:     cfg.TeamID,
 	})
+}
+
+// warnPlainWebService warns when passes would carry a webServiceURL that is
+// not https: iOS only talks to an https web service, so such a pass never
+// updates.
+func warnPlainWebService(log *slog.Logger, cfg *config.Config) {
+	if !strings.HasPrefix(cfg.PublicURL, "https://") {
+		log.Warn("WW_PUBLIC_URL is not https: iOS only talks to an https web service, so passes with webServiceURL "+
+			cfg.PublicURL+"/ will not update on devices", "public_url", cfg.PublicURL)
+	}
 }
 
 // certPool is the system roots plus an operator's extra PEM bundle.

@@ -123,7 +123,7 @@ func TestAuth(t *testing.T) {
 	_ = id
 	revokedKey := func() string {
 		_, k := h.account(walletwallet.PlanFree, 0, "")
-		if err := h.st.RevokeKey(context.Background(), api.HashKey(k), time.Now()); err != nil {
+		if _, err := h.st.RevokeKey(context.Background(), api.HashKey(k), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		return k

@@ -32,25 +32,32 @@ var (
 // "file:PATH", "postgres://…", "postgresql://…") and applies pending
 // migrations before returning.
 func Open(ctx context.Context, databaseURL string) (walletwallet.Store, error) {
-	switch {
-	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
 		db, err := postgres.Open(ctx, databaseURL)
 		if err != nil {
 			return nil, err // a typed nil must not escape as a non-nil interface
 		}
 		return db, nil
-	case strings.HasPrefix(databaseURL, "sqlite://"):
-		return openSQLite(ctx, strings.TrimPrefix(databaseURL, "sqlite://"))
-	case strings.HasPrefix(databaseURL, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(databaseURL, "sqlite:"))
-	case strings.HasPrefix(databaseURL, "file:"):
-		return openSQLite(ctx, strings.TrimPrefix(databaseURL, "file:"))
+	}
+	if path, ok := SQLitePath(databaseURL); ok {
+		return openSQLite(ctx, path)
 	}
 	scheme, _, ok := strings.Cut(databaseURL, ":")
 	if !ok || scheme == "" {
 		return nil, fmt.Errorf("store: database URL %q has no scheme; use sqlite:PATH or postgres://…", databaseURL)
 	}
 	return nil, fmt.Errorf("store: unsupported database URL scheme %q; use sqlite:PATH or postgres://…", scheme)
+}
+
+// SQLitePath returns the file path of a SQLite database URL, and false for
+// any other URL.
+func SQLitePath(databaseURL string) (string, bool) {
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
+		if path, ok := strings.CutPrefix(databaseURL, prefix); ok {
+			return path, true
+		}
+	}
+	return "", false
 }
 
 func openSQLite(ctx context.Context, path string) (walletwallet.Store, error) {

@@ -68,6 +68,29 @@ func (db *DB) Accounts(ctx context.Context) (_ []walletwallet.Account, err error
 	return out, rows.Err()
 }
 
+// UpdateAccount applies c and returns the account as stored; ENOTFOUND when missing.
+func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.AccountChange) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "postgres.UpdateAccount(%d)", id)
+	var plan *string
+	if c.Plan != nil {
+		p := string(*c.Plan)
+		plan = &p
+	}
+	// A NULL parameter keeps the column: COALESCE picks the stored value.
+	a, err := scanAccount(db.pool.QueryRow(ctx, `
+		UPDATE accounts SET email = COALESCE($1, email), org = COALESCE($2, org),
+			plan = COALESCE($3, plan), monthly_limit = COALESCE($4, monthly_limit)
+		WHERE id = $5 RETURNING id, email, org, plan, monthly_limit, created_at`,
+		c.Email, c.Org, plan, c.MonthlyLimit, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.CreateKey(account %d)", k.AccountID)
@@ -97,18 +120,54 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 	return nil
 }
 
-// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
-// Revoking a revoked key keeps the first revocation time.
-func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err error) {
+const keyColumns = `id, account_id, hash, hint, created_at, revoked_at`
+
+func scanKey(row pgx.Row) (*walletwallet.APIKey, error) {
+	var k walletwallet.APIKey
+	if err := row.Scan(&k.ID, &k.AccountID, &k.Hash, &k.Hint, &k.CreatedAt, &k.RevokedAt); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = k.CreatedAt.UTC()
+	if k.RevokedAt != nil {
+		t := k.RevokedAt.UTC()
+		k.RevokedAt = &t
+	}
+	return &k, nil
+}
+
+// RevokeKey marks the key with this hash revoked and returns it as stored;
+// ENOTFOUND when no such key. Revoking a revoked key keeps the first
+// revocation time.
+func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (_ *walletwallet.APIKey, err error) {
 	defer walletwallet.Wrap(&err, "postgres.RevokeKey")
-	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2`, orNow(at), hash)
+	k, err := scanKey(db.pool.QueryRow(ctx, `
+		UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2 RETURNING `+keyColumns, orNow(at), hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if tag.RowsAffected() == 0 {
-		return walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+	return k, nil
+}
+
+// Keys lists the account's keys ordered by id.
+func (db *DB) Keys(ctx context.Context, accountID int64) (_ []walletwallet.APIKey, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Keys(%d)", accountID)
+	rows, err := db.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer rows.Close()
+	var out []walletwallet.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *k)
+	}
+	return out, rows.Err()
 }
 
 // AccountByKey finds the account of a live key hash; ENOTFOUND when the key

@@ -70,6 +70,34 @@ func (db *DB) Accounts(ctx context.Context) (_ []walletwallet.Account, err error
 	return out, rows.Err()
 }
 
+// UpdateAccount applies c and returns the account as stored; ENOTFOUND when missing.
+func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.AccountChange) (_ *walletwallet.Account, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.UpdateAccount(%d)", id)
+	var plan *string
+	if c.Plan != nil {
+		p := string(*c.Plan)
+		plan = &p
+	}
+	var a *walletwallet.Account
+	err = db.write(ctx, func(tx *wtx) error {
+		var err error
+		// A NULL parameter keeps the column: COALESCE picks the stored value.
+		a, err = scanAccount(tx.QueryRowContext(ctx, `
+			UPDATE accounts SET email = COALESCE(?, email), org = COALESCE(?, org),
+				plan = COALESCE(?, plan), monthly_limit = COALESCE(?, monthly_limit)
+			WHERE id = ? RETURNING id, email, org, plan, monthly_limit, created_at`,
+			c.Email, c.Org, plan, c.MonthlyLimit, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.CreateKey(account %d)", k.AccountID)
@@ -104,20 +132,62 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 	return nil
 }
 
-// RevokeKey marks the key with this hash revoked; ENOTFOUND when no such key.
-// Revoking a revoked key keeps the first revocation time.
-func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (err error) {
+const keyColumns = `id, account_id, hash, hint, created_at, revoked_at`
+
+func scanKey(row interface{ Scan(...any) error }) (*walletwallet.APIKey, error) {
+	var k walletwallet.APIKey
+	var created int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&k.ID, &k.AccountID, &k.Hash, &k.Hint, &created, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = fromMillis(created)
+	if revoked.Valid {
+		t := fromMillis(revoked.Int64)
+		k.RevokedAt = &t
+	}
+	return &k, nil
+}
+
+// RevokeKey marks the key with this hash revoked and returns it as stored;
+// ENOTFOUND when no such key. Revoking a revoked key keeps the first
+// revocation time.
+func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (_ *walletwallet.APIKey, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.RevokeKey")
-	return db.write(ctx, func(tx *wtx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `
-			UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ? RETURNING id`,
-			millis(orNow(at)), hash).Scan(&id)
+	var k *walletwallet.APIKey
+	err = db.write(ctx, func(tx *wtx) error {
+		var err error
+		k, err = scanKey(tx.QueryRowContext(ctx, `
+			UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ? RETURNING `+keyColumns,
+			millis(orNow(at)), hash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
 		}
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Keys lists the account's keys ordered by id.
+func (db *DB) Keys(ctx context.Context, accountID int64) (_ []walletwallet.APIKey, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Keys(%d)", accountID)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? ORDER BY id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []walletwallet.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *k)
+	}
+	return out, rows.Err()
 }
 
 // AccountByKey finds the account of a live key hash; ENOTFOUND when the key

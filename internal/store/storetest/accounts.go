@@ -104,8 +104,9 @@ func init() {
 			a := newAccount(t, s, 0)
 			mustNil(t, s.CreateKey(ctx, &walletwallet.APIKey{AccountID: a.ID, Hash: keyHash("old"), CreatedAt: t0}))
 			mustNil(t, s.CreateKey(ctx, &walletwallet.APIKey{AccountID: a.ID, Hash: keyHash("new"), CreatedAt: t0}))
-			mustNil(t, s.RevokeKey(ctx, keyHash("old"), t0.Add(time.Hour)))
-			_, err := s.AccountByKey(ctx, keyHash("old"))
+			_, err := s.RevokeKey(ctx, keyHash("old"), t0.Add(time.Hour))
+			mustNil(t, err)
+			_, err = s.AccountByKey(ctx, keyHash("old"))
 			wantCode(t, err, walletwallet.ENOTFOUND)
 			got, err := s.AccountByKey(ctx, keyHash("new"))
 			mustNil(t, err)
@@ -114,7 +115,8 @@ func init() {
 			}
 		}},
 		testCase{"revoke unknown key", func(t *testing.T, s walletwallet.Store) {
-			wantCode(t, s.RevokeKey(context.Background(), keyHash("ghost"), t0), walletwallet.ENOTFOUND)
+			_, err := s.RevokeKey(context.Background(), keyHash("ghost"), t0)
+			wantCode(t, err, walletwallet.ENOTFOUND)
 		}},
 	)
 
