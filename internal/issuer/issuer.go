@@ -65,9 +65,10 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 	return pkpass.Bundle(files, is.Signer.Sign)
 }
 
-// Contents is what goes into the pass's bundle before signing: pass.json
-// and the images in their slots (the built-in icon when the request has
-// none). The preview draws from exactly these files.
+// Contents is what goes into the pass's bundle before signing: pass.json,
+// the images in their slots (the built-in icon when the request has none)
+// and the localizations' pass.strings. The preview draws from exactly
+// these files.
 func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]pkpass.File, error) {
 	org := m.AccountOrg
 	if org == "" {
@@ -89,7 +90,7 @@ func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]
 	files = append(files, pkpass.File{Name: "pass.json", Data: passJSON})
 	haveIcon := false
 	for _, ref := range req.Images() {
-		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, ref.Slot)
+		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, imageSlot(ref.Slot, req.Style()))
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,17 @@ func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]
 		// Wallet refuses a pass without an icon.
 		files = appendVariants(files, images.DefaultIcon())
 	}
+	files = append(files, req.LocalizationFiles()...)
 	return files, nil
+}
+
+// imageSlot is the renderer's slot for a request slot on a style: the
+// strip of an event ticket is shorter than the others (375×98 pt).
+func imageSlot(slot, style string) string {
+	if slot == images.SlotStrip && style == "eventTicket" {
+		return images.SlotStripEvent
+	}
+	return slot
 }
 
 func appendVariants(files []pkpass.File, vs []images.Variant) []pkpass.File {

@@ -105,13 +105,20 @@ func derivePalette(bg rgb) palette {
 }
 
 // paletteFor resolves the request's colours: a custom colour wins over the
-// preset, and no preset means dark.
+// preset, and no preset means dark; foregroundColor and labelColor (Pro)
+// then replace the derived ones.
 func (r *Request) paletteFor() palette {
-	if c, ok := parseHex(r.Color); ok {
-		return derivePalette(c)
+	p, ok := presets[r.ColorPreset]
+	if c, custom := parseHex(r.Color); custom {
+		p = derivePalette(c)
+	} else if !ok {
+		p = presets["dark"]
 	}
-	if p, ok := presets[r.ColorPreset]; ok {
-		return p
+	if c, ok := parseHex(r.ForegroundColor); ok {
+		p.Foreground = c
 	}
-	return presets["dark"]
+	if c, ok := parseHex(r.LabelColor); ok {
+		p.Label = c
+	}
+	return p
 }

@@ -10,6 +10,11 @@ import (
 // to know that Request cannot hold (presence and raw types).
 type decoded struct {
 	req Request
+	// raw keeps the decoded trees of object fields (semantics, userInfo)
+	// for rules that need more than their canonical bytes.
+	raw map[string]value
+	// present holds the top-level members given with a non-null value.
+	present map[string]bool
 	// barcodeValueBad/barcodeFormatBad: present with a non-string value;
 	// they get their field's required message, not a generic type error.
 	barcodeValueBad, barcodeFormatBad bool
@@ -17,18 +22,6 @@ type decoded struct {
 	expirationRange                   bool // integer literal too large for int
 	latGiven, lonGiven                []bool
 }
-
-// topLevel lists every documented request field; anything else is refused.
-var topLevel = map[string]bool{
-	"barcodeValue": true, "barcodeFormat": true, "logoText": true, "description": true,
-	"organizationName": true, "primaryFields": true, "secondaryFields": true,
-	"headerFields": true, "backFields": true, "locations": true, "colorPreset": true,
-	"expirationDays": true, "color": true, "logoURL": true, "thumbnailURL": true,
-	"stripURL": true, "iconURL": true, "title": true, "cardLabel": true, "label": true,
-	"value": true,
-}
-
-var fieldKeys = map[string]bool{"label": true, "value": true, "changeMessage": true}
 
 var locationKeys = map[string]bool{"latitude": true, "longitude": true, "altitude": true, "relevantText": true}
 
@@ -59,69 +52,108 @@ func mapRequest(root value) (*decoded, error) {
 	if root.kind != kindObject {
 		return nil, invalid("request body must be a JSON object")
 	}
-	m := &mapper{}
-	r := &m.d.req
+	m := &mapper{d: decoded{raw: map[string]value{}, present: map[string]bool{}}}
 	for _, mb := range root.obj {
-		v := mb.val
 		switch mb.key {
 		case "serialNumber", "authenticationToken":
 			return nil, invalid("%s is set by the server and cannot be sent", mb.key)
-		case "barcodeValue":
-			m.d.barcodeValueBad = v.kind != kindString && v.kind != kindNull
-			r.BarcodeValue = v.str
-			if v.kind != kindString {
-				r.BarcodeValue = ""
-			}
-		case "barcodeFormat":
-			m.d.barcodeFormatBad = v.kind != kindString && v.kind != kindNull
-			r.BarcodeFormat = v.str
-			if v.kind != kindString {
-				r.BarcodeFormat = ""
-			}
-		case "logoText":
-			m.str(&r.LogoText, v, mb.key)
-		case "description":
-			m.str(&r.Description, v, mb.key)
-		case "organizationName":
-			m.str(&r.OrganizationName, v, mb.key)
-		case "primaryFields", "secondaryFields", "headerFields", "backFields":
-			if err := m.fields(r.fieldArray(mb.key), v, mb.key); err != nil {
-				return nil, err
-			}
-		case "locations":
-			if err := m.locations(v); err != nil {
-				return nil, err
-			}
-		case "colorPreset":
-			m.str(&r.ColorPreset, v, mb.key)
-		case "expirationDays":
-			m.expiration(v)
-		case "color":
-			m.str(&r.Color, v, mb.key)
-		case "logoURL":
-			m.str(&r.LogoURL, v, mb.key)
-		case "thumbnailURL":
-			m.str(&r.ThumbnailURL, v, mb.key)
-		case "stripURL":
-			m.str(&r.StripURL, v, mb.key)
-		case "iconURL":
-			m.str(&r.IconURL, v, mb.key)
-		case "title":
-			m.str(&r.Title, v, mb.key)
-		case "cardLabel":
-			m.str(&r.CardLabel, v, mb.key)
-		case "label":
-			m.str(&r.Label, v, mb.key)
-		case "value":
-			m.str(&r.Value, v, mb.key)
-		default:
-			return nil, unknownField(mb.key, mb.key, topLevel)
+		}
+		f, ok := fieldIndex[mb.key]
+		if !ok {
+			return nil, unknownField(mb.key, mb.key, knownFields)
+		}
+		if err := f.decode(m, mb.val, mb.key); err != nil {
+			return nil, err
+		}
+		if mb.val.kind != kindNull {
+			m.d.present[mb.key] = true
 		}
 	}
 	if m.typeErr != nil {
 		return nil, m.typeErr
 	}
 	return &m.d, nil
+}
+
+// given reports whether a top-level member was sent with a non-null value.
+func (d *decoded) given(name string) bool { return d.present[name] }
+
+func decodeBarcodeValue(m *mapper, v value, _ string) error {
+	m.d.barcodeValueBad = v.kind != kindString && v.kind != kindNull
+	m.d.req.BarcodeValue = ""
+	if v.kind == kindString {
+		m.d.req.BarcodeValue = v.str
+	}
+	return nil
+}
+
+func decodeBarcodeFormat(m *mapper, v value, _ string) error {
+	m.d.barcodeFormatBad = v.kind != kindString && v.kind != kindNull
+	m.d.req.BarcodeFormat = ""
+	if v.kind == kindString {
+		m.d.req.BarcodeFormat = v.str
+	}
+	return nil
+}
+
+func decodeLocations(m *mapper, v value, _ string) error { return m.locations(v) }
+
+func decodeExpiration(m *mapper, v value, _ string) error {
+	m.expiration(v)
+	return nil
+}
+
+// boolean sets an optional boolean; null leaves it false.
+func (m *mapper) boolean(dst *bool, v value, path string) {
+	switch v.kind {
+	case kindBool:
+		*dst = v.b
+	case kindNull:
+	default:
+		m.typeError(path, "a boolean")
+	}
+}
+
+// integer sets an optional int from an integer literal (1.0 and 1e2 are
+// refused, as for expirationDays). A literal beyond int range is clamped
+// so that the field's range rule refuses it. It reports whether a number
+// was given.
+func (m *mapper) integer(dst *int, v value, path string) bool {
+	switch v.kind {
+	case kindNull:
+		return false
+	case kindNumber:
+		if !strings.ContainsAny(v.str, ".eE") {
+			n, err := strconv.Atoi(v.str)
+			if err != nil {
+				n = math.MaxInt
+				if strings.HasPrefix(v.str, "-") {
+					n = math.MinInt
+				}
+			}
+			*dst = n
+			return true
+		}
+	}
+	m.typeError(path, "an integer")
+	return false
+}
+
+// object keeps an optional JSON object as canonical bytes (sorted keys, no
+// whitespace, nulls dropped), so that pass.json and the request hash see
+// the same thing whatever the client's spelling.
+func objectDecoder(name string, ptr func(*Request) *[]byte) func(*mapper, value, string) error {
+	return func(m *mapper, v value, path string) error {
+		switch v.kind {
+		case kindNull:
+		case kindObject:
+			*ptr(&m.d.req) = appendCanonical(nil, v)
+			m.d.raw[name] = v
+		default:
+			m.typeError(path, "an object")
+		}
+		return nil
+	}
 }
 
 // str sets an optional string; null leaves it absent. It reports whether a
@@ -163,16 +195,11 @@ func (m *mapper) fields(dst *[]Field, v value, name string) error {
 		}
 		for _, mb := range it.obj {
 			p := path + "." + mb.key
-			switch mb.key {
-			case "label":
-				m.str(&out[i].Label, mb.val, p)
-			case "value":
-				m.str(&out[i].Value, mb.val, p)
-			case "changeMessage":
-				m.str(&out[i].ChangeMessage, mb.val, p)
-			default:
-				return unknownField(p, mb.key, fieldKeys)
+			k, ok := fieldKeyIndex[mb.key]
+			if !ok {
+				return unknownField(p, mb.key, fieldKeyNames)
 			}
+			k.decode(m, &out[i], mb.val, p)
 		}
 	}
 	*dst = out

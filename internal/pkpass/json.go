@@ -16,13 +16,14 @@ import (
 // request schema itself never nests deeper than three levels.
 const maxDepth = 32
 
-// A valid request holds about 300 JSON values and no container with more than
-// 21 children. Beyond these bounds the parser still checks syntax but stops
+// The largest valid request holds about 7,000 JSON values (20 localizations
+// of 200 strings, a 4 KiB userInfo, everything else at its limit) and no
+// container with more than 2,047 children. Beyond these bounds the parser still checks syntax but stops
 // building the tree, so a hostile 1 MiB body cannot cost tens of megabytes.
 // Such a body is always invalid, and the stored prefix is enough to say why.
 const (
-	maxChildren = 64   // children stored per array or object
-	maxValues   = 4096 // values stored per body
+	maxChildren = 2048 // children stored per array or object (a 4 KiB userInfo array)
+	maxValues   = 8192 // values stored per body (20 localizations of 200 strings)
 )
 
 type kind uint8

@@ -25,32 +25,96 @@ type PassInfo struct {
 	FirstIssued time.Time
 }
 
-// The structs below fix pass.json's key order, so equal requests render to
-// equal bytes.
-type passDoc struct {
-	FormatVersion       int           `json:"formatVersion"`
-	PassTypeIdentifier  string        `json:"passTypeIdentifier"`
-	TeamIdentifier      string        `json:"teamIdentifier"`
-	SerialNumber        string        `json:"serialNumber"`
-	AuthenticationToken string        `json:"authenticationToken,omitempty"`
-	WebServiceURL       string        `json:"webServiceURL,omitempty"`
-	OrganizationName    string        `json:"organizationName"`
-	Description         string        `json:"description"`
-	LogoText            string        `json:"logoText,omitempty"`
-	BackgroundColor     string        `json:"backgroundColor"`
-	ForegroundColor     string        `json:"foregroundColor"`
-	LabelColor          string        `json:"labelColor"`
-	Barcodes            []passBarcode `json:"barcodes"`
-	Locations           []passLoc     `json:"locations,omitempty"`
-	ExpirationDate      string        `json:"expirationDate,omitempty"`
-	Generic             *passFields   `json:"generic,omitempty"`
-	StoreCard           *passFields   `json:"storeCard,omitempty"`
+// passKeys is pass.json's top-level key order, so equal requests render to
+// equal bytes. Part 1's keys keep their order; Part 2's come before the
+// style dictionary, which stays last. Each key's value comes from exactly
+// one producer: a field-table row (reqField.passKey) or derivedKeys.
+var passKeys = []string{
+	"formatVersion", "passTypeIdentifier", "teamIdentifier", "serialNumber",
+	"authenticationToken", "webServiceURL", "organizationName", "description", "logoText",
+	"backgroundColor", "foregroundColor", "labelColor", "barcodes", "locations", "expirationDate",
+	"relevantDate", "relevantDates", "beacons", "maxDistance", "groupingIdentifier",
+	"sharingProhibited", "appLaunchURL", "associatedStoreIdentifiers", "userInfo", "semantics",
+	"preferredStyleSchemes", "eventLogoText", "nfc",
+	StyleGeneric, StyleStoreCard, StyleEventTicket, StyleCoupon, StyleBoardingPass,
+}
+
+// passCtx is what the derived keys read.
+type passCtx struct {
+	r    *Request
+	info PassInfo
+	pal  palette
+}
+
+// derivedKeys produce the keys that are not one request field's value:
+// server-owned ones, and those computed from several fields.
+var derivedKeys = map[string]func(c *passCtx) any{
+	"formatVersion":       func(c *passCtx) any { return 1 },
+	"passTypeIdentifier":  func(c *passCtx) any { return c.info.PassTypeID },
+	"teamIdentifier":      func(c *passCtx) any { return c.info.TeamID },
+	"serialNumber":        func(c *passCtx) any { return c.info.Serial },
+	"authenticationToken": func(c *passCtx) any { return nonEmpty(webService(c.info, c.info.AuthToken)) },
+	"webServiceURL":       func(c *passCtx) any { return nonEmpty(webService(c.info, c.info.WebServiceURL)) },
+	"organizationName": func(c *passCtx) any {
+		return firstNonEmpty(c.r.OrganizationName, c.info.DefaultOrg, DefaultOrganization)
+	},
+	"description":     func(c *passCtx) any { return firstNonEmpty(c.r.Description, c.r.LogoText, c.r.Title, "Pass") },
+	"logoText":        func(c *passCtx) any { return nonEmpty(c.r.LogoText) },
+	"backgroundColor": func(c *passCtx) any { return c.pal.Background.String() },
+	"foregroundColor": func(c *passCtx) any { return c.pal.Foreground.String() },
+	"labelColor":      func(c *passCtx) any { return c.pal.Label.String() },
+	"barcodes": func(c *passCtx) any {
+		return []passBarcode{{
+			Format:          barcodeFormats[c.r.BarcodeFormat].passKit,
+			Message:         c.r.BarcodeValue,
+			MessageEncoding: barcodeEncoding(c.r.BarcodeValue),
+			AltText:         c.r.AltText,
+		}}
+	},
+	"locations": func(c *passCtx) any {
+		if len(c.r.Locations) == 0 {
+			return nil
+		}
+		out := make([]passLoc, len(c.r.Locations))
+		for i, l := range c.r.Locations {
+			out[i] = passLoc(l)
+		}
+		return out
+	},
+	"expirationDate": func(c *passCtx) any {
+		if c.r.ExpirationDays == 0 {
+			return nil
+		}
+		exp := c.info.FirstIssued.UTC().Add(time.Duration(c.r.ExpirationDays) * 24 * time.Hour)
+		return exp.Truncate(time.Second).Format(time.RFC3339)
+	},
+	"relevantDate": func(c *passCtx) any { return relevantDate(c.r) },
+	"preferredStyleSchemes": func(c *passCtx) any {
+		if !c.r.Poster {
+			return nil
+		}
+		return []string{"posterEventTicket", "eventTicket"}
+	},
+	"eventLogoText": func(c *passCtx) any {
+		if !c.r.Poster {
+			return nil
+		}
+		return nonEmpty(c.r.LogoText)
+	},
+}
+
+func webService(info PassInfo, v string) string {
+	if info.WebServiceURL == "" {
+		return ""
+	}
+	return v
 }
 
 type passBarcode struct {
 	Format          string `json:"format"`
 	Message         string `json:"message"`
 	MessageEncoding string `json:"messageEncoding"`
+	AltText         string `json:"altText,omitempty"`
 }
 
 type passLoc struct {
@@ -60,18 +124,51 @@ type passLoc struct {
 	RelevantText string   `json:"relevantText,omitempty"`
 }
 
-type passFields struct {
-	HeaderFields    []passField `json:"headerFields,omitempty"`
-	PrimaryFields   []passField `json:"primaryFields,omitempty"`
-	SecondaryFields []passField `json:"secondaryFields,omitempty"`
-	BackFields      []passField `json:"backFields,omitempty"`
+type passField struct {
+	Key               string    `json:"key"`
+	Label             string    `json:"label,omitempty"`
+	Value             any       `json:"value"`
+	ChangeMessage     string    `json:"changeMessage,omitempty"`
+	TextAlignment     string    `json:"textAlignment,omitempty"`
+	DateStyle         string    `json:"dateStyle,omitempty"`
+	TimeStyle         string    `json:"timeStyle,omitempty"`
+	IsRelative        bool      `json:"isRelative,omitempty"`
+	IgnoresTimeZone   bool      `json:"ignoresTimeZone,omitempty"`
+	NumberStyle       string    `json:"numberStyle,omitempty"`
+	CurrencyCode      string    `json:"currencyCode,omitempty"`
+	DataDetectorTypes *[]string `json:"dataDetectorTypes,omitempty"`
+	AttributedValue   string    `json:"attributedValue,omitempty"`
 }
 
-type passField struct {
-	Key           string `json:"key"`
-	Label         string `json:"label,omitempty"`
-	Value         string `json:"value"`
-	ChangeMessage string `json:"changeMessage,omitempty"`
+// object is a JSON object that keeps its members' order.
+type object []member2
+
+type member2 struct {
+	key string
+	val any
+}
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(m.key); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		buf.WriteByte(':')
+		if err := enc.Encode(m.val); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // PassJSON renders pass.json for a Parsed request. Errors mean info is
@@ -89,52 +186,28 @@ func (r *Request) PassJSON(info PassInfo) ([]byte, error) {
 			return nil, errors.New("pkpass: PassJSON: authenticationToken must have at least 16 characters")
 		}
 	}
-	bf, ok := barcodeFormats[r.BarcodeFormat]
-	if !ok {
+	if _, ok := barcodeFormats[r.BarcodeFormat]; !ok {
 		return nil, errors.New("pkpass: PassJSON: request was not Parsed: unknown barcode format")
 	}
-	pal := r.paletteFor()
-	doc := passDoc{
-		FormatVersion:      1,
-		PassTypeIdentifier: info.PassTypeID,
-		TeamIdentifier:     info.TeamID,
-		SerialNumber:       info.Serial,
-		OrganizationName:   firstNonEmpty(r.OrganizationName, info.DefaultOrg, DefaultOrganization),
-		Description:        firstNonEmpty(r.Description, r.LogoText, r.Title, "Pass"),
-		LogoText:           r.LogoText,
-		BackgroundColor:    pal.Background.String(),
-		ForegroundColor:    pal.Foreground.String(),
-		LabelColor:         pal.Label.String(),
-		Barcodes: []passBarcode{{
-			Format:          bf.passKit,
-			Message:         r.BarcodeValue,
-			MessageEncoding: barcodeEncoding(r.BarcodeValue),
-		}},
+	if r.ExpirationDays > 0 && info.FirstIssued.IsZero() {
+		return nil, errors.New("pkpass: PassJSON: FirstIssued is required with expirationDays")
 	}
-	if info.WebServiceURL != "" {
-		doc.WebServiceURL = info.WebServiceURL
-		doc.AuthenticationToken = info.AuthToken
+	c := &passCtx{r: r, info: info, pal: r.paletteFor()}
+	values := make(map[string]any, len(passKeys))
+	for k, f := range derivedKeys {
+		values[k] = f(c)
 	}
-	for _, l := range r.Locations {
-		doc.Locations = append(doc.Locations, passLoc(l))
-	}
-	if r.ExpirationDays > 0 {
-		if info.FirstIssued.IsZero() {
-			return nil, errors.New("pkpass: PassJSON: FirstIssued is required with expirationDays")
+	for i := range requestFields {
+		if f := &requestFields[i]; f.pass != nil {
+			values[f.passKey] = f.pass(r)
 		}
-		exp := info.FirstIssued.UTC().Add(time.Duration(r.ExpirationDays) * 24 * time.Hour)
-		doc.ExpirationDate = exp.Truncate(time.Second).Format(time.RFC3339)
 	}
-	fields := &passFields{
-		HeaderFields:    passFieldsOf("header", r.HeaderFields),
-		PrimaryFields:   passFieldsOf("primary", r.PrimaryFields),
-		SecondaryFields: passFieldsOf("secondary", r.SecondaryFields),
-		BackFields:      passFieldsOf("back", r.BackFields),
-	}
-	if r.Style() == "storeCard" {
-		doc.StoreCard = fields
-	} else {
-		doc.Generic = fields
+	values[r.Style()] = r.styleDict()
+	doc := make(object, 0, len(passKeys))
+	for _, k := range passKeys {
+		if v := values[k]; v != nil {
+			doc = append(doc, member2{k, v})
+		}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -148,6 +221,21 @@ func (r *Request) PassJSON(info PassInfo) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// styleDict is the style key's dictionary: the field groups in Apple's
+// order, then transitType for boarding passes.
+func (r *Request) styleDict() object {
+	d := object{}
+	for _, g := range fieldGroups {
+		if fs := passFieldsOf(g.prefix, g.get(r)); fs != nil {
+			d = append(d, member2{g.name, fs})
+		}
+	}
+	if t, ok := transitTypes[r.TransitType]; ok {
+		d = append(d, member2{"transitType", t})
+	}
+	return d
+}
+
 // passFieldsOf gives positional keys (primary0, primary1, …) so a PUT that
 // changes the value at the same place is the same field to Wallet, which is
 // what fires its changeMessage.
@@ -157,12 +245,31 @@ func passFieldsOf(prefix string, fields []Field) []passField {
 	}
 	out := make([]passField, len(fields))
 	for i, f := range fields {
-		out[i] = passField{
-			Key:           prefix + strconv.Itoa(i),
-			Label:         f.Label,
-			Value:         f.Value,
-			ChangeMessage: f.ChangeMessage,
+		pf := passField{
+			Key:             prefix + strconv.Itoa(i),
+			Label:           f.Label,
+			Value:           f.Value,
+			ChangeMessage:   f.ChangeMessage,
+			TextAlignment:   alignments[f.TextAlignment],
+			DateStyle:       dateStyles[f.DateStyle],
+			TimeStyle:       dateStyles[f.TimeStyle],
+			IsRelative:      f.IsRelative,
+			IgnoresTimeZone: f.IgnoresTimeZone,
+			NumberStyle:     numberStyles[f.NumberStyle],
+			CurrencyCode:    f.CurrencyCode,
+			AttributedValue: f.AttributedValue,
 		}
+		if f.Numeric() {
+			pf.Value = json.Number(f.Value)
+		}
+		if f.DataDetectorTypes != nil {
+			ds := make([]string, len(f.DataDetectorTypes))
+			for j, t := range f.DataDetectorTypes {
+				ds[j] = detectors[t]
+			}
+			pf.DataDetectorTypes = &ds
+		}
+		out[i] = pf
 	}
 	return out
 }

@@ -12,10 +12,26 @@ import (
 	"github.com/walletwallet/walletwallet"
 )
 
-// Field is one {label, value, changeMessage} entry of a field array.
+// Field is one entry of a field array: label, value and changeMessage, and
+// the display options of issue 11 (empty = not given).
 type Field struct {
 	Label, Value, ChangeMessage string
+	// TextAlignment is left, center, right or natural.
+	TextAlignment string
+	// DateStyle and TimeStyle (none, short, medium, long, full) make Value
+	// an ISO 8601 date-time that Wallet formats.
+	DateStyle, TimeStyle        string
+	IsRelative, IgnoresTimeZone bool
+	// NumberStyle (decimal, percent, scientific, spellOut) or CurrencyCode
+	// (ISO 4217) make Value a decimal number, written as a JSON number.
+	NumberStyle, CurrencyCode string
+	// DataDetectorTypes and AttributedValue: back fields only.
+	DataDetectorTypes []string
+	AttributedValue   string
 }
+
+// Numeric reports whether the field's value is written as a JSON number.
+func (f Field) Numeric() bool { return f.NumberStyle != "" || f.CurrencyCode != "" }
 
 // Location is one geofence that makes Wallet surface the pass.
 type Location struct {
@@ -24,9 +40,32 @@ type Location struct {
 	RelevantText        string
 }
 
+// RelevantDate is a moment (Date) or an interval (StartDate, EndDate) in
+// which Wallet surfaces the pass; ISO 8601 with offset, as sent.
+type RelevantDate struct {
+	Date, StartDate, EndDate string
+}
+
+// Beacon is one iBeacon region near which Wallet surfaces the pass.
+type Beacon struct {
+	ProximityUUID string
+	Major, Minor  *int // nil = any
+	RelevantText  string
+}
+
+// NFC is the Value Added Services payload of a Pro pass.
+type NFC struct {
+	Message string
+	// EncryptionPublicKey is base64 of a P-256 SubjectPublicKeyInfo.
+	EncryptionPublicKey    string
+	RequiresAuthentication bool
+}
+
 // Request is a validated request body. Legacy title/cardLabel/label/value are
 // kept as sent, and their effect is already applied to the field arrays and
-// LogoText, so rendering needs no knowledge of them.
+// LogoText, so rendering needs no knowledge of them. Every member is declared
+// once, as a row of the field table (fields.go), which drives decoding,
+// validation, the plan gate and pass.json.
 type Request struct {
 	BarcodeValue, BarcodeFormat, LogoText, Description, OrganizationName string
 	PrimaryFields, SecondaryFields, HeaderFields, BackFields             []Field
@@ -35,6 +74,25 @@ type Request struct {
 	ExpirationDays                                                       int    // 0 = none
 	Color, LogoURL, ThumbnailURL, StripURL, IconURL                      string
 	Title, CardLabel, Label, Value                                       string // legacy, as sent
+
+	// Part 2 (issue 11). RequestedStyle is the style as sent ("" = the
+	// Part 1 default); Style() resolves it.
+	RequestedStyle, TransitType           string
+	AuxiliaryFields, AdditionalInfoFields []Field
+	RelevantDates                         []RelevantDate
+	Beacons                               []Beacon
+	MaxDistance                           int // metres, 0 = none
+	GroupingIdentifier                    string
+	SharingProhibited                     bool
+	AppLaunchURL                          string
+	AssociatedStoreIdentifiers            []int64
+	UserInfo, Semantics                   []byte // canonical JSON objects, nil = none
+	Poster                                bool
+	Localizations                         map[string]map[string]string
+	NFC                                   *NFC
+	ForegroundColor, LabelColor           string
+	BackgroundURL, FooterURL, ArtworkURL  string
+	AltText                               string
 }
 
 // Limits of the request, in characters (runes) or items.
@@ -119,55 +177,15 @@ func canonicalOf(root value, size int) ([]byte, string) {
 	return canon, hex.EncodeToString(sum[:])
 }
 
-// ImageRef is one image URL of a request and the slot it fills.
-type ImageRef struct {
-	Field string // request field name, e.g. "logoURL"
-	Slot  string // "icon", "logo", "thumbnail" or "strip"
-	URL   string
-}
-
-// Images lists the image URLs the request gives in the API page's field
-// order (logo, thumbnail, strip, icon). Images are resolved in this order, so
-// when several fail the error names the first field a reader of the request
-// would look at.
-func (r *Request) Images() []ImageRef {
-	var refs []ImageRef
-	for _, c := range []ImageRef{
-		{"logoURL", "logo", r.LogoURL},
-		{"thumbnailURL", "thumbnail", r.ThumbnailURL},
-		{"stripURL", "strip", r.StripURL},
-		{"iconURL", "icon", r.IconURL},
-	} {
-		if c.URL != "" {
-			refs = append(refs, c)
-		}
-	}
-	return refs
-}
-
-// Style is the PassKit style key: "storeCard" when StripURL is set (only that
-// style has a strip slot), else "generic".
-func (r *Request) Style() string {
-	if r.StripURL != "" {
-		return "storeCard"
-	}
-	return "generic"
-}
-
 // CheckPlan refuses Pro-only fields unless plan is walletwallet.PlanPro
-// (callers resolve a trial to pro or free first).
+// (callers resolve a trial to pro or free first); the first in field-table
+// order is named.
 func (r *Request) CheckPlan(plan walletwallet.Plan) error {
 	if plan == walletwallet.PlanPro {
 		return nil
 	}
-	for _, f := range []struct{ name, v string }{
-		{"color", r.Color},
-		{"logoURL", r.LogoURL},
-		{"thumbnailURL", r.ThumbnailURL},
-		{"stripURL", r.StripURL},
-		{"iconURL", r.IconURL},
-	} {
-		if f.v != "" {
+	for i := range requestFields {
+		if f := &requestFields[i]; f.pro && f.given(r) {
 			return invalid("%s is only available on the Pro plan", f.name)
 		}
 	}
@@ -201,22 +219,6 @@ func (r *Request) Slug() string {
 		return "pass"
 	}
 	return sb.String()
-}
-
-// fieldArrays names the field arrays in the order the API page lists them;
-// validation and errors follow it.
-var fieldArrays = []string{"primaryFields", "secondaryFields", "headerFields", "backFields"}
-
-func (r *Request) fieldArray(name string) *[]Field {
-	switch name {
-	case "primaryFields":
-		return &r.PrimaryFields
-	case "secondaryFields":
-		return &r.SecondaryFields
-	case "headerFields":
-		return &r.HeaderFields
-	}
-	return &r.BackFields
 }
 
 // itoa keeps error-path formatting short at call sites.

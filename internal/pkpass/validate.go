@@ -3,112 +3,122 @@ package pkpass
 import (
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// validate applies the rules in the order a client most wants to hear about
-// them: the barcode, the at-least-one rule, then the API page's field table.
+// validate applies the field table's rules in its order, which is the
+// order a client most wants to hear about them: the barcode, the
+// at-least-one rule, then the API page's field table, then Part 2's fields.
 // Only the first failure is reported.
 func (d *decoded) validate() error {
-	r := &d.req
-	if d.barcodeValueBad || r.BarcodeValue == "" {
+	for i := range requestFields {
+		if c := requestFields[i].check; c != nil {
+			if err := c(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkBarcodeValue(d *decoded) error {
+	if d.barcodeValueBad || d.req.BarcodeValue == "" {
 		return invalid("barcodeValue is required and must be a non-empty string")
 	}
-	if err := maxLen("barcodeValue", r.BarcodeValue, MaxBarcodeValue); err != nil {
-		return err
-	}
+	return maxLen("barcodeValue", d.req.BarcodeValue, MaxBarcodeValue)
+}
+
+func checkBarcodeFormat(d *decoded) error {
+	r := &d.req
 	if _, ok := barcodeFormats[r.BarcodeFormat]; d.barcodeFormatBad || !ok {
 		return invalid("barcodeFormat must be one of: QR, PDF417, Aztec, Code128")
 	}
-	if err := checkBarcode(r.BarcodeFormat, r.BarcodeValue); err != nil {
-		return err
-	}
-	if r.Title == "" && len(r.PrimaryFields) == 0 && r.LogoText == "" {
+	return checkBarcode(r.BarcodeFormat, r.BarcodeValue)
+}
+
+func checkAtLeastOne(d *decoded) error {
+	if r := &d.req; r.Title == "" && len(r.PrimaryFields) == 0 && r.LogoText == "" {
 		return invalid("At least one of title, primaryFields, or logoText is required")
 	}
-	for _, c := range []struct {
-		name, v string
-		max     int
-	}{
-		{"logoText", r.LogoText, MaxLogoText},
-		{"description", r.Description, MaxDescription},
-		{"organizationName", r.OrganizationName, MaxOrganizationName},
-	} {
-		if err := maxLen(c.name, c.v, c.max); err != nil {
-			return err
-		}
-	}
-	for _, name := range fieldArrays {
-		fields := *r.fieldArray(name)
-		n := len(fields)
-		if name == "secondaryFields" && r.Label != "" && r.Value != "" {
-			n++ // the legacy pair is prepended, and counts
-		}
-		if n > MaxFields {
-			return invalid("%s must have at most %d items", name, MaxFields)
-		}
-		for i, f := range fields {
-			p := name + "[" + strconv.Itoa(i) + "]."
-			if err := maxLen(p+"label", f.Label, MaxFieldLabel); err != nil {
-				return err
-			}
-			if f.Value == "" {
-				return invalid("%svalue is required", p)
-			}
-			if err := maxLen(p+"value", f.Value, MaxFieldValue); err != nil {
-				return err
-			}
-			if err := maxLen(p+"changeMessage", f.ChangeMessage, MaxChangeMessage); err != nil {
-				return err
-			}
-		}
-	}
-	if err := d.validateLocations(); err != nil {
-		return err
-	}
-	switch r.ColorPreset {
+	return nil
+}
+
+func checkColorPreset(d *decoded) error {
+	switch d.req.ColorPreset {
 	case "", "dark", "blue", "green", "red", "purple", "orange":
-	default:
-		return invalid("colorPreset must be one of: dark, blue, green, red, purple, orange")
+		return nil
 	}
-	if d.expirationGiven && (d.expirationRange || r.ExpirationDays < 1 || r.ExpirationDays > MaxExpirationDays) {
+	return invalid("colorPreset must be one of: dark, blue, green, red, purple, orange")
+}
+
+func checkExpiration(d *decoded) error {
+	if r := &d.req; d.expirationGiven && (d.expirationRange || r.ExpirationDays < 1 || r.ExpirationDays > MaxExpirationDays) {
 		return invalid("expirationDays must be between 1 and %d", MaxExpirationDays)
 	}
-	if r.Color != "" {
-		if _, ok := parseHex(r.Color); !ok {
-			return invalid("color must be a hex colour like #1e40af")
-		}
+	return nil
+}
+
+func checkStyle(d *decoded) error {
+	if s := d.req.RequestedStyle; s != "" && !slices.Contains(Styles, s) {
+		return invalid("style must be one of: %s", strings.Join(Styles, ", "))
 	}
-	for _, ref := range []ImageRef{
-		{Field: "logoURL", URL: r.LogoURL},
-		{Field: "thumbnailURL", URL: r.ThumbnailURL},
-		{Field: "stripURL", URL: r.StripURL},
-		{Field: "iconURL", URL: r.IconURL},
-	} {
-		if ref.URL != "" && !acceptableImageURL(ref.URL) {
-			return invalid("URL must use HTTPS protocol (%s): give an https:// URL or a data:image/png;base64, or data:image/jpeg;base64, URI", ref.Field)
-		}
-	}
-	if r.ThumbnailURL != "" && r.StripURL != "" {
+	return nil
+}
+
+// checkStyles refuses what the resolved style lacks: a field or image slot
+// of other styles (naming both), and the slot combinations Wallet cannot
+// show. Part 1's message for a thumbnail next to a strip comes first, so
+// Part 1 requests are answered as before.
+func checkStyles(d *decoded) error {
+	r := &d.req
+	style := r.Style()
+	if r.ThumbnailURL != "" && r.StripURL != "" && style == StyleStoreCard {
 		return invalid("thumbnailURL cannot be combined with stripURL: a storeCard pass has no thumbnail slot")
 	}
-	if err := maxLen("title", r.Title, MaxTitle); err != nil {
-		return err
+	for _, f := range styledFields {
+		if f.allowedOn(style) || !f.given(r) {
+			continue
+		}
+		if f.image != "" {
+			return invalid("%s is not available on %s passes: that style has no %s slot (only %s)", f.name, style, f.image, styleList(f.styles))
+		}
+		return invalid("%s is not available on %s passes (only %s)", f.name, style, styleList(f.styles))
 	}
-	if err := maxLen("cardLabel", r.CardLabel, MaxCardLabel); err != nil {
-		return err
+	if style == StyleEventTicket && r.StripURL != "" && (r.ThumbnailURL != "" || r.BackgroundURL != "") {
+		return invalid("stripURL cannot be combined with thumbnailURL or backgroundURL: an eventTicket shows a strip, or a background and thumbnail, not both")
 	}
-	// The legacy pair counts as given only when non-empty: an empty label or
-	// value could not become a valid field anyway.
+	if r.ArtworkURL != "" && !r.Poster {
+		return invalid("artworkURL needs poster: true: only poster event tickets have artwork")
+	}
+	if style == StyleBoardingPass && r.TransitType == "" {
+		return invalid("transitType is required with style boardingPass: one of air, boat, bus, train, generic")
+	}
+	return nil
+}
+
+// styledFields are the rows that only some styles have. It is filled in
+// init because checkStyles is itself part of the table.
+var styledFields []*reqField
+
+func init() {
+	for i := range requestFields {
+		if f := &requestFields[i]; f.styles != nil {
+			styledFields = append(styledFields, f)
+		}
+	}
+}
+
+// checkLegacyLabel: the legacy pair counts as given only when non-empty: an
+// empty label or value could not become a valid field anyway.
+func checkLegacyLabel(d *decoded) error {
+	r := &d.req
 	if (r.Label != "") != (r.Value != "") {
 		return invalid("label and value must be given together")
 	}
-	if err := maxLen("label", r.Label, MaxFieldLabel); err != nil {
-		return err
-	}
-	return maxLen("value", r.Value, MaxFieldValue)
+	return maxLen("label", r.Label, MaxFieldLabel)
 }
 
 func (d *decoded) validateLocations() error {
