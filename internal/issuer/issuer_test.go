@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"image"
@@ -25,6 +26,7 @@ import (
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/images"
 	"github.com/walletwallet/walletwallet/internal/issuer"
+	"github.com/walletwallet/walletwallet/internal/lint"
 	"github.com/walletwallet/walletwallet/internal/pkpass"
 	"github.com/walletwallet/walletwallet/internal/signing"
 )
@@ -254,5 +256,92 @@ func TestFirstFailingImageInFieldOrder(t *testing.T) {
 		if walletwallet.ErrorCode(err) != walletwallet.EINVALID || !strings.Contains(err.Error(), tc.want+" is not a PNG or JPEG image") {
 			t.Errorf("%s: err = %v, want %s named", tc.fields, err, tc.want)
 		}
+	}
+}
+
+// exampleBodies are the engine's example requests with every image URL
+// replaced by a real PNG data URI (tests never leave loopback).
+func exampleBodies(t *testing.T) map[string][]byte {
+	t.Helper()
+	paths, err := filepath.Glob("../pkpass/testdata/examples/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	photo := strings.TrimPrefix(logoURI(t), "data:image/png;base64,")
+	imageURL := regexp.MustCompile(`("(?:logo|icon|thumbnail|strip|background|footer|artwork)URL"\s*:\s*)"[^"]*"`)
+	out := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[strings.TrimSuffix(filepath.Base(p), ".json")] = imageURL.ReplaceAll(b, []byte(`$1"data:image/png;base64,`+photo+`"`))
+	}
+	return out
+}
+
+// TestEveryExampleVerifiesAndLints: every example request (Part 1's and one
+// realistic pass per style) is built, signed, verified by openssl and
+// passes the project's linter against the test root.
+func TestEveryExampleVerifiesAndLints(t *testing.T) {
+	is, rootPEM := newIssuer(t)
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(rootPEM) {
+		t.Fatal("bad root")
+	}
+	for name, body := range exampleBodies(t) {
+		t.Run(name, func(t *testing.T) {
+			req, err := pkpass.Parse(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob, err := is.Build(context.Background(), req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := lint.Check(blob, lint.Options{Roots: roots})
+			for _, f := range rep.Findings {
+				// The test chain is not Apple's: that warning is expected.
+				if f.Check != "chain" || f.Severity == lint.Error {
+					t.Errorf("lint: %s", f)
+				}
+			}
+			opensslVerify(t, blob, rootPEM)
+			if len(req.Localizations) > 0 {
+				zr, _ := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+				n := 0
+				for _, f := range zr.File {
+					if strings.HasSuffix(f.Name, ".lproj/pass.strings") {
+						n++
+					}
+				}
+				if n != len(req.Localizations) {
+					t.Errorf("%d pass.strings files, want %d", n, len(req.Localizations))
+				}
+			}
+		})
+	}
+}
+
+func opensslVerify(t *testing.T, blob, rootPEM []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == "manifest.json" || f.Name == "signature" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			os.WriteFile(filepath.Join(dir, f.Name), b, 0o600)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "root.pem"), rootPEM, 0o600)
+	out, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", filepath.Join(dir, "signature"),
+		"-content", filepath.Join(dir, "manifest.json"), "-CAfile", filepath.Join(dir, "root.pem"), "-purpose", "any", "-out", os.DevNull).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms -verify: %v %s", err, out)
 	}
 }
