@@ -345,3 +345,37 @@ func opensslVerify(t *testing.T, blob, rootPEM []byte) {
 		t.Fatalf("openssl cms -verify: %v %s", err, out)
 	}
 }
+
+// TestEventTicketStrip: an event ticket's strip is the short one (375×98 pt),
+// and the linter agrees with the sizes the issuer renders for each style.
+func TestEventTicketStrip(t *testing.T) {
+	is, rootPEM := newIssuer(t)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(rootPEM)
+	for style, wantH := range map[string]int{"eventTicket": 196, "coupon": 288, "storeCard": 288} {
+		body := `{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"` + style + `","stripURL":"` + logoURI(t) + `"}`
+		req, err := pkpass.Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := is.Contents(context.Background(), req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Name == "strip@2x.png" {
+				cfg, err := png.DecodeConfig(bytes.NewReader(f.Data))
+				if err != nil || cfg.Width != 750 || cfg.Height != wantH {
+					t.Errorf("%s strip@2x.png is %d×%d (%v), want 750×%d", style, cfg.Width, cfg.Height, err, wantH)
+				}
+			}
+		}
+		blob, err := is.Build(context.Background(), req, issuer.Meta{Serial: issuer.NewSerial(), AuthToken: issuer.NewAuthToken(), FirstIssued: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := lint.Check(blob, lint.Options{Roots: roots}); rep.Errors() != 0 {
+			t.Errorf("%s: lint: %v", style, rep.Findings)
+		}
+	}
+}
