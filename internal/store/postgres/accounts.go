@@ -8,25 +8,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-const accountColumns = `a.id, a.email, a.org, a.plan, a.monthly_limit, a.created_at`
+const accountColumns = rules.AccountColumns
 
-func scanAccount(row pgx.Row) (*walletwallet.Account, error) {
-	var a walletwallet.Account
-	var plan string
-	if err := row.Scan(&a.ID, &a.Email, &a.Org, &plan, &a.MonthlyLimit, &a.CreatedAt); err != nil {
-		return nil, err
-	}
-	a.Plan = walletwallet.Plan(plan)
-	a.CreatedAt = a.CreatedAt.UTC()
-	return &a, nil
+func scanAccount(row rules.Row) (*walletwallet.Account, error) {
+	return rules.ScanAccount(row, timeDest)
 }
 
 // CreateAccount inserts a and sets a.ID and a.CreatedAt (if zero).
 func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.CreateAccount(%q)", a.Email)
-	created := orNow(a.CreatedAt)
+	created := rules.OrNow(a.CreatedAt)
 	var id int64
 	err = db.pool.QueryRow(ctx, `
 		INSERT INTO accounts (email, org, plan, monthly_limit, created_at)
@@ -44,7 +38,7 @@ func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, e
 	defer walletwallet.Wrap(&err, "postgres.Account(%d)", id)
 	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+		return nil, rules.AccountNotFound(id)
 	}
 	return a, err
 }
@@ -83,7 +77,7 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.Accoun
 		WHERE id = $5 RETURNING id, email, org, plan, monthly_limit, created_at`,
 		c.Email, c.Org, plan, c.MonthlyLimit, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+		return nil, rules.AccountNotFound(id)
 	}
 	if err != nil {
 		return nil, err
@@ -94,10 +88,10 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.Accoun
 // CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.CreateKey(account %d)", k.AccountID)
-	created := orNow(k.CreatedAt)
+	created := rules.OrNow(k.CreatedAt)
 	var revoked *time.Time
 	if k.RevokedAt != nil {
-		r := ts(*k.RevokedAt)
+		r := rules.Stamp(*k.RevokedAt)
 		revoked = &r
 	}
 	var id int64
@@ -110,9 +104,9 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 		k.AccountID, k.Hash, k.Hint, created, revoked).Scan(&id)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", k.AccountID)
+		return rules.AccountNotFound(k.AccountID)
 	case isUniqueViolation(err):
-		return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+		return rules.KeyExists()
 	case err != nil:
 		return err
 	}
@@ -141,9 +135,9 @@ func scanKey(row pgx.Row) (*walletwallet.APIKey, error) {
 func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (_ *walletwallet.APIKey, err error) {
 	defer walletwallet.Wrap(&err, "postgres.RevokeKey")
 	k, err := scanKey(db.pool.QueryRow(ctx, `
-		UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2 RETURNING `+keyColumns, orNow(at), hash))
+		UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE hash = $2 RETURNING `+keyColumns, rules.OrNow(at), hash))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+		return nil, rules.KeyNotFound()
 	}
 	if err != nil {
 		return nil, err
@@ -178,7 +172,7 @@ func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Ac
 		SELECT `+accountColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+		return nil, rules.KeyNotFound()
 	}
 	return a, err
 }

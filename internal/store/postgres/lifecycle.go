@@ -13,23 +13,9 @@ import (
 )
 
 // passColumns are the columns scanPass reads, in its order.
-const passColumns = `pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob,
-	share_id, voided, registration_count, install_count`
+const passColumns = rules.PassColumns
 
-func scanPass(row pgx.Row) (*walletwallet.Pass, error) {
-	var p walletwallet.Pass
-	var share *string
-	err := row.Scan(&p.PassTypeID, &p.Serial, &p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &p.FirstIssued, &p.LastModified, &p.Blob,
-		&share, &p.Voided, &p.Devices, &p.Installs)
-	if err != nil {
-		return nil, err
-	}
-	if share != nil {
-		p.ShareID = *share
-	}
-	p.FirstIssued, p.LastModified = p.FirstIssued.UTC(), p.LastModified.UTC()
-	return &p, nil
-}
+func scanPass(row rules.Row) (*walletwallet.Pass, error) { return rules.ScanPass(row, timeDest) }
 
 // CreatePasses counts len(ps) against q and inserts them all in one
 // transaction, completing done's claim in it (see walletwallet.Store).
@@ -47,11 +33,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 	tms := make([]times, len(ps))
 	shares := make([]string, len(ps))
 	for i, p := range ps {
-		first := orNow(p.FirstIssued)
-		last := first
-		if !p.LastModified.IsZero() {
-			last = ts(p.LastModified)
-		}
+		first, last := rules.CreateTimes(p)
 		tms[i] = times{first, last}
 		shares[i] = p.ShareID
 		if shares[i] == "" {
@@ -69,7 +51,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i])
 			if isUniqueViolation(err) {
-				return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
+				return rules.PassExists(p.Serial)
 			}
 			if err != nil {
 				return err
@@ -87,7 +69,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "the Idempotency-Key was taken over by another request")
+			return rules.IdempotencyTakenOver()
 		}
 		return nil
 	})
@@ -105,7 +87,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 // locks the counter row, so racing requests never overshoot together.
 func countUsageN(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet.Quota, n int64) error {
 	if q.Limit < n {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	var c int64
 	err := tx.QueryRow(ctx, `
@@ -114,7 +96,7 @@ func countUsageN(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet
 		WHERE usage.count + excluded.count <= $4
 		RETURNING count`, accountID, q.Month, n, q.Limit).Scan(&c)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	return err
 }
@@ -122,7 +104,7 @@ func countUsageN(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet
 // PassByShareID returns the pass behind a share link; ENOTFOUND when none.
 func (db *DB) PassByShareID(ctx context.Context, shareID string) (_ *walletwallet.Pass, err error) {
 	defer walletwallet.Wrap(&err, "postgres.PassByShareID")
-	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with this share id")
+	notFound := rules.ShareNotFound()
 	// The shape check also keeps NUL bytes and invalid UTF-8 (which
 	// PostgreSQL refuses with an error) away from the query.
 	if !walletwallet.ValidShareID(shareID) {
@@ -150,7 +132,7 @@ func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []wal
 	}
 	if q.After != nil {
 		where += ` AND (first_issued, serial) < ($3, $4)`
-		args = append(args, ts(q.After.FirstIssued), q.After.Serial)
+		args = append(args, rules.Stamp(q.After.FirstIssued), q.After.Serial)
 	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT serial, voided, first_issued, last_modified, registration_count FROM passes
@@ -179,40 +161,29 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 	}
 	var res walletwallet.VoidResult
 	err = db.write(ctx, func(tx pgx.Tx) error {
-		var owner int64
-		var hash string
-		var stored time.Time
-		var voided bool
-		var n int
+		var cur rules.StoredPass
 		// As in UpdatePass: the row lock makes registrations wait, so the
 		// count read here is the count at commit.
 		err := tx.QueryRow(ctx, `
 			SELECT account_id, hash, last_modified, voided, registration_count FROM passes
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
-			v.PassTypeID, v.Serial).Scan(&owner, &hash, &stored, &voided, &n)
+			v.PassTypeID, v.Serial).Scan(&cur.Owner, &cur.Hash, &cur.LastModified, &cur.Voided, &cur.Devices)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return rules.PassNotFound(v.Serial)
 		}
 		if err != nil {
 			return err
 		}
-		stored = stored.UTC()
-		switch {
-		case owner != v.AccountID:
-			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", v.Serial)
-		case voided:
-			res = walletwallet.VoidResult{AlreadyVoided: true, LastModified: stored}
-			return nil
-		case hash != v.PrevHash:
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", v.Serial)
+		if r, err := rules.DecideVoid(cur, v); r != nil || err != nil {
+			if r != nil {
+				res = *r
+			}
+			return err
 		}
-		last := orNow(v.LastModified)
-		if !last.After(stored) {
-			last = stored.Add(time.Millisecond)
-		}
+		last := rules.NextLastModified(cur.LastModified, v.LastModified)
 		update := `UPDATE passes SET voided = true, last_modified = $3, blob = $4 WHERE pass_type_id = $1 AND serial = $2`
 		args := []any{v.PassTypeID, v.Serial, last, v.Blob}
-		if n > 0 {
+		if cur.Devices > 0 {
 			update = `WITH upd AS (` + update + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $3) RETURNING id)
 				SELECT pg_notify($5, '') FROM job`
@@ -221,7 +192,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 		if _, err := tx.Exec(ctx, update, args...); err != nil {
 			return err
 		}
-		res = walletwallet.VoidResult{LastModified: last, NotifiedDevices: n}
+		res = walletwallet.VoidResult{LastModified: last, NotifiedDevices: cur.Devices}
 		return nil
 	})
 	if err != nil {
@@ -235,7 +206,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 // claims on any number of instances: the row's lock lets exactly one win.
 func (db *DB) ClaimIdempotency(ctx context.Context, c *walletwallet.IdempotencyClaim) (_ *walletwallet.IdempotencyRecord, err error) {
 	defer walletwallet.Wrap(&err, "postgres.ClaimIdempotency")
-	now := orNow(c.Now)
+	now := rules.OrNow(c.Now)
 	for attempt := 0; attempt < 5; attempt++ {
 		var rec *walletwallet.IdempotencyRecord
 		err = db.write(ctx, func(tx pgx.Tx) error {

@@ -30,59 +30,40 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 	return p, err
 }
 
-// UpdatePass applies a changed PUT in one transaction (see walletwallet.Store).
-// The stored last-modified only moves forward: an update in the same
-// millisecond as the previous one gets the next millisecond, so a device that
-// asked "updated since T" can never miss it. UpdateResult.LastModified is the
-// value stored, the one SetBlob must be given.
+// UpdatePass applies a changed PUT in one transaction (see walletwallet.Store
+// and rules.DecideUpdate).
 func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (_ *walletwallet.UpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "postgres.UpdatePass(%q)", u.Serial)
 	if !rules.PassKey(u.PassTypeID, u.Serial) {
 		return nil, rules.PassNotFound(u.Serial)
 	}
-	var res walletwallet.UpdateResult
+	var res *walletwallet.UpdateResult
 	err = db.write(ctx, func(tx pgx.Tx) error {
-		var owner int64
-		var hash string
-		var stored time.Time
-		var n int
-		var voided bool
+		var cur rules.StoredPass
 		// NO KEY UPDATE serialises updates of this pass, and registrations
 		// (which adjust registration_count) wait for it, so the count read
 		// here is the count at commit.
 		err := tx.QueryRow(ctx, `
 			SELECT account_id, hash, last_modified, registration_count, voided FROM passes
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n, &voided)
+			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, &cur.LastModified, &cur.Devices, &cur.Voided)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
 		if err != nil {
 			return err
 		}
-		stored = stored.UTC()
-		switch {
-		case owner != u.AccountID:
-			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", u.Serial)
-		case voided:
-			return walletwallet.ErrPassVoided
-		case hash == u.Hash:
-			res = walletwallet.UpdateResult{Unchanged: true, LastModified: stored}
-			return nil
-		case hash != u.PrevHash:
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", u.Serial)
-		}
-		if err := countUsage(ctx, tx, owner, q); err != nil {
+		if res, err = rules.DecideUpdate(cur, u); res != nil || err != nil {
 			return err
 		}
-		last := orNow(u.LastModified)
-		if !last.After(stored) {
-			last = stored.Add(time.Millisecond)
+		if err := countUsage(ctx, tx, cur.Owner, q); err != nil {
+			return err
 		}
+		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		update := `UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
 			WHERE pass_type_id = $1 AND serial = $2`
 		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob}
-		if n > 0 {
+		if cur.Devices > 0 {
 			// One job per update, not one row per device: the worker pages
 			// through the registrations when it runs. The notification is
 			// delivered to every instance at commit.
@@ -94,13 +75,13 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		if _, err := tx.Exec(ctx, update, args...); err != nil {
 			return err
 		}
-		res = walletwallet.UpdateResult{LastModified: last, NotifiedDevices: n}
+		res = rules.Written(last, cur.Devices)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &res, nil
+	return res, nil
 }
 
 // SetBlob stores a rebuilt blob for the version with this last-modified time;
@@ -112,6 +93,6 @@ func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModifi
 	}
 	_, err = db.pool.Exec(ctx, `
 		UPDATE passes SET blob = $4 WHERE pass_type_id = $1 AND serial = $2 AND last_modified = $3`,
-		passTypeID, serial, ts(lastModified), blob)
+		passTypeID, serial, rules.Stamp(lastModified), blob)
 	return err
 }

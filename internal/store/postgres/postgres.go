@@ -18,6 +18,7 @@ import (
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/store/migrations"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // notifyChannel is the LISTEN/NOTIFY channel that announces new push jobs.
@@ -146,17 +147,8 @@ func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
-// ts is a time as stored: UTC, whole milliseconds (the precision of
-// Last-Modified and of the passesUpdatedSince tags).
-func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
-
-// orNow gives zero times the current time.
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		t = time.Now()
-	}
-	return ts(t)
-}
+// timeDest scans a timestamptz as it is (rules.ScanPass makes it UTC).
+func timeDest(t *time.Time) any { return t }
 
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
@@ -169,7 +161,7 @@ func isUniqueViolation(err error) bool {
 // against R remaining succeed exactly min(N, R) times.
 func countUsage(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet.Quota) error {
 	if q.Limit <= 0 {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	var n int64
 	err := tx.QueryRow(ctx, `
@@ -178,11 +170,7 @@ func countUsage(ctx context.Context, tx pgx.Tx, accountID int64, q walletwallet.
 		WHERE usage.count < $3
 		RETURNING count`, accountID, q.Month, q.Limit).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	return err
-}
-
-func quotaError(q walletwallet.Quota) error {
-	return walletwallet.Errorf(walletwallet.EQUOTA, "monthly limit of %d passes reached for %s", q.Limit, q.Month)
 }

@@ -69,7 +69,7 @@ func leased(tag pgconn.CommandTag, err error) func(jobID int64, owner string) er
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "push job %d is not leased to %s", jobID, owner)
+			return rules.NotLeased(jobID, owner)
 		}
 		return nil
 	}

@@ -37,7 +37,7 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING`,
-			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, orNow(time.Time{}))
+			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, rules.OrNow(time.Time{}))
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 	}
 	var after *time.Time
 	if !since.IsZero() {
-		s := ts(since)
+		s := rules.Stamp(since)
 		after = &s
 	}
 	rows, err := db.pool.Query(ctx, `

@@ -38,21 +38,6 @@ func CheckRegistration(r *walletwallet.Registration) error {
 	return nil
 }
 
-// PassNotFound is the ENOTFOUND of a pass lookup.
-func PassNotFound(serial string) error {
-	return walletwallet.Errorf(walletwallet.ENOTFOUND, "pass %q not found", serial)
-}
-
-// NotRegistered is the ENOTFOUND of Unregister.
-func NotRegistered(deviceID, serial string) error {
-	return walletwallet.Errorf(walletwallet.ENOTFOUND, "device %q is not registered for pass %q", deviceID, serial)
-}
-
-// AssetNotFound is the ENOTFOUND of an asset lookup.
-func AssetNotFound(key string) error {
-	return walletwallet.Errorf(walletwallet.ENOTFOUND, "asset %q not found", key)
-}
-
 // CheckAsset refuses an asset key no backend can store.
 func CheckAsset(a *walletwallet.Asset) error {
 	if !walletwallet.Storable(a.Key) {

@@ -7,26 +7,19 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-const accountColumns = `a.id, a.email, a.org, a.plan, a.monthly_limit, a.created_at`
+const accountColumns = rules.AccountColumns
 
-func scanAccount(row interface{ Scan(...any) error }) (*walletwallet.Account, error) {
-	var a walletwallet.Account
-	var plan string
-	var created int64
-	if err := row.Scan(&a.ID, &a.Email, &a.Org, &plan, &a.MonthlyLimit, &created); err != nil {
-		return nil, err
-	}
-	a.Plan = walletwallet.Plan(plan)
-	a.CreatedAt = fromMillis(created)
-	return &a, nil
+func scanAccount(row rules.Row) (*walletwallet.Account, error) {
+	return rules.ScanAccount(row, msTime)
 }
 
 // CreateAccount inserts a and sets a.ID and a.CreatedAt (if zero).
 func (db *DB) CreateAccount(ctx context.Context, a *walletwallet.Account) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.CreateAccount(%q)", a.Email)
-	created := orNow(a.CreatedAt)
+	created := rules.OrNow(a.CreatedAt)
 	var id int64
 	err = db.write(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `
@@ -46,7 +39,7 @@ func (db *DB) Account(ctx context.Context, id int64) (_ *walletwallet.Account, e
 	defer walletwallet.Wrap(&err, "sqlite.Account(%d)", id)
 	a, err := scanAccount(db.rd.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+		return nil, rules.AccountNotFound(id)
 	}
 	return a, err
 }
@@ -88,7 +81,7 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.Accoun
 			WHERE id = ? RETURNING id, email, org, plan, monthly_limit, created_at`,
 			c.Email, c.Org, plan, c.MonthlyLimit, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", id)
+			return rules.AccountNotFound(id)
 		}
 		return err
 	})
@@ -101,13 +94,13 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, c walletwallet.Accoun
 // CreateKey stores a key hash for the account; ENOTFOUND for an unknown account.
 func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.CreateKey(account %d)", k.AccountID)
-	created := orNow(k.CreatedAt)
+	created := rules.OrNow(k.CreatedAt)
 	var id int64
 	err = db.write(ctx, func(tx *wtx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = ?`, k.AccountID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return walletwallet.Errorf(walletwallet.ENOTFOUND, "account %d not found", k.AccountID)
+			return rules.AccountNotFound(k.AccountID)
 		}
 		if err != nil {
 			return err
@@ -121,7 +114,7 @@ func (db *DB) CreateKey(ctx context.Context, k *walletwallet.APIKey) (err error)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			k.AccountID, k.Hash, k.Hint, millis(created), revoked).Scan(&id)
 		if isUniqueViolation(err) {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+			return rules.KeyExists()
 		}
 		return err
 	})
@@ -159,9 +152,9 @@ func (db *DB) RevokeKey(ctx context.Context, hash []byte, at time.Time) (_ *wall
 		var err error
 		k, err = scanKey(tx.QueryRowContext(ctx, `
 			UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ? RETURNING `+keyColumns,
-			millis(orNow(at)), hash))
+			millis(rules.OrNow(at)), hash))
 		if errors.Is(err, sql.ErrNoRows) {
-			return walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+			return rules.KeyNotFound()
 		}
 		return err
 	})
@@ -198,7 +191,7 @@ func (db *DB) AccountByKey(ctx context.Context, hash []byte) (_ *walletwallet.Ac
 		SELECT `+accountColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.hash = ? AND k.revoked_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, walletwallet.Errorf(walletwallet.ENOTFOUND, "API key not found")
+		return nil, rules.KeyNotFound()
 	}
 	return a, err
 }

@@ -11,22 +11,9 @@ import (
 )
 
 // passColumns are the columns scanPass reads, in its order.
-const passColumns = `pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob,
-	share_id, voided, registration_count, install_count`
+const passColumns = rules.PassColumns
 
-func scanPass(row *sql.Row) (*walletwallet.Pass, error) {
-	var p walletwallet.Pass
-	var first, last int64
-	var share sql.NullString
-	err := row.Scan(&p.PassTypeID, &p.Serial, &p.AuthToken, &p.AccountID, &p.Request, &p.Hash, &first, &last, &p.Blob,
-		&share, &p.Voided, &p.Devices, &p.Installs)
-	if err != nil {
-		return nil, err
-	}
-	p.ShareID = share.String
-	p.FirstIssued, p.LastModified = fromMillis(first), fromMillis(last)
-	return &p, nil
-}
+func scanPass(row rules.Row) (*walletwallet.Pass, error) { return rules.ScanPass(row, msTime) }
 
 // CreatePasses counts len(ps) against q and inserts them all in one
 // transaction, completing done's claim in it (see walletwallet.Store).
@@ -44,11 +31,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 	ts := make([]times, len(ps))
 	shares := make([]string, len(ps))
 	for i, p := range ps {
-		first := orNow(p.FirstIssued)
-		last := first
-		if !p.LastModified.IsZero() {
-			last = orNow(p.LastModified)
-		}
+		first, last := rules.CreateTimes(p)
 		ts[i] = times{millis(first), millis(last)}
 		shares[i] = p.ShareID
 		if shares[i] == "" {
@@ -67,7 +50,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash,
 				ts[i].first, ts[i].last, nullBytes(p.Blob), shares[i])
 			if isUniqueViolation(err) {
-				return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s already exists", p.Serial)
+				return rules.PassExists(p.Serial)
 			}
 			if err != nil {
 				return err
@@ -85,7 +68,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, walletwallet.Errorf(walletwallet.ECONFLICT, "the Idempotency-Key was taken over by another request"))
+			return errors.Join(err, rules.IdempotencyTakenOver())
 		}
 		return nil
 	})
@@ -102,7 +85,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 // pass q.Limit; EQUOTA otherwise (all or nothing).
 func countUsageN(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Quota, n int64) error {
 	if q.Limit < n {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	var c int64
 	err := tx.QueryRowContext(ctx, `
@@ -111,7 +94,7 @@ func countUsageN(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Q
 		WHERE usage.count + excluded.count <= ?
 		RETURNING count`, accountID, q.Month, n, q.Limit).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	return err
 }
@@ -119,7 +102,7 @@ func countUsageN(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Q
 // PassByShareID returns the pass behind a share link; ENOTFOUND when none.
 func (db *DB) PassByShareID(ctx context.Context, shareID string) (_ *walletwallet.Pass, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PassByShareID")
-	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with this share id")
+	notFound := rules.ShareNotFound()
 	if !walletwallet.ValidShareID(shareID) {
 		return nil, notFound
 	}
@@ -177,42 +160,36 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 	var res walletwallet.VoidResult
 	enqueued := false
 	err = db.write(ctx, func(tx *wtx) error {
-		var owner, stored int64
-		var hash string
-		var voided bool
-		var n int
+		var cur rules.StoredPass
 		err := tx.QueryRowContext(ctx, `
 			SELECT account_id, hash, last_modified, voided, registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
-			v.PassTypeID, v.Serial).Scan(&owner, &hash, &stored, &voided, &n)
+			v.PassTypeID, v.Serial).Scan(&cur.Owner, &cur.Hash, msTime(&cur.LastModified), &cur.Voided, &cur.Devices)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rules.PassNotFound(v.Serial)
 		}
 		if err != nil {
 			return err
 		}
-		switch {
-		case owner != v.AccountID:
-			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", v.Serial)
-		case voided:
-			res = walletwallet.VoidResult{AlreadyVoided: true, LastModified: fromMillis(stored)}
-			return nil
-		case hash != v.PrevHash:
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", v.Serial)
-		}
-		last := max(millis(orNow(v.LastModified)), stored+1)
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE passes SET voided = 1, last_modified = ?, blob = ? WHERE pass_type_id = ? AND serial = ?`,
-			last, nullBytes(v.Blob), v.PassTypeID, v.Serial); err != nil {
+		if r, err := rules.DecideVoid(cur, v); r != nil || err != nil {
+			if r != nil {
+				res = *r
+			}
 			return err
 		}
-		if n > 0 {
+		last := rules.NextLastModified(cur.LastModified, v.LastModified)
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE passes SET voided = 1, last_modified = ?, blob = ? WHERE pass_type_id = ? AND serial = ?`,
+			millis(last), nullBytes(v.Blob), v.PassTypeID, v.Serial); err != nil {
+			return err
+		}
+		if cur.Devices > 0 {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES (?, ?, ?)`,
-				v.PassTypeID, v.Serial, last); err != nil {
+				v.PassTypeID, v.Serial, millis(last)); err != nil {
 				return err
 			}
 			enqueued = true
 		}
-		res = walletwallet.VoidResult{LastModified: fromMillis(last), NotifiedDevices: n}
+		res = walletwallet.VoidResult{LastModified: last, NotifiedDevices: cur.Devices}
 		return nil
 	})
 	if err != nil {
@@ -228,7 +205,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 // walletwallet.Store). The single writer makes read-then-write atomic.
 func (db *DB) ClaimIdempotency(ctx context.Context, c *walletwallet.IdempotencyClaim) (_ *walletwallet.IdempotencyRecord, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.ClaimIdempotency")
-	now := orNow(c.Now)
+	now := rules.OrNow(c.Now)
 	var rec *walletwallet.IdempotencyRecord
 	err = db.write(ctx, func(tx *wtx) error {
 		rec = nil

@@ -29,74 +29,58 @@ func (db *DB) Pass(ctx context.Context, passTypeID, serial string) (_ *walletwal
 	return p, err
 }
 
-// UpdatePass applies a changed PUT in one transaction (see walletwallet.Store).
-// The stored last-modified only moves forward: an update in the same
-// millisecond as the previous one gets the next millisecond, so a device that
-// asked "updated since T" can never miss it. UpdateResult.LastModified is the
-// value stored, the one SetBlob must be given.
+// UpdatePass applies a changed PUT in one transaction (see walletwallet.Store
+// and rules.DecideUpdate). The single writer makes read-then-write atomic.
 func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (_ *walletwallet.UpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.UpdatePass(%q)", u.Serial)
 	if !rules.PassKey(u.PassTypeID, u.Serial) {
 		return nil, rules.PassNotFound(u.Serial)
 	}
-	var res walletwallet.UpdateResult
-	enqueued := false
+	var res *walletwallet.UpdateResult
 	err = db.write(ctx, func(tx *wtx) error {
-		var owner, stored int64
-		var hash string
-		var n int
-		var voided bool
+		var cur rules.StoredPass
 		err := tx.QueryRowContext(ctx, `
 			SELECT account_id, hash, last_modified, registration_count, voided FROM passes WHERE pass_type_id = ? AND serial = ?`,
-			u.PassTypeID, u.Serial).Scan(&owner, &hash, &stored, &n, &voided)
+			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, msTime(&cur.LastModified), &cur.Devices, &cur.Voided)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
 		if err != nil {
 			return err
 		}
-		switch {
-		case owner != u.AccountID:
-			return walletwallet.Errorf(walletwallet.EFORBIDDEN, "pass %s belongs to another API key", u.Serial)
-		case voided:
-			return walletwallet.ErrPassVoided
-		case hash == u.Hash:
-			res = walletwallet.UpdateResult{Unchanged: true, LastModified: fromMillis(stored)}
-			return nil
-		case hash != u.PrevHash:
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "pass %s changed concurrently; retry", u.Serial)
-		}
-		if err := countUsage(ctx, tx, owner, q); err != nil {
+		if res, err = rules.DecideUpdate(cur, u); res != nil || err != nil {
 			return err
 		}
-		last := max(millis(orNow(u.LastModified)), stored+1)
+		if err := countUsage(ctx, tx, cur.Owner, q); err != nil {
+			return err
+		}
+		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		_, err = tx.ExecContext(ctx, `
 			UPDATE passes SET request = ?, hash = ?, last_modified = ?, blob = ?
 			WHERE pass_type_id = ? AND serial = ?`,
-			u.Request, u.Hash, last, nullBytes(u.Blob), u.PassTypeID, u.Serial)
+			u.Request, u.Hash, millis(last), nullBytes(u.Blob), u.PassTypeID, u.Serial)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
+		if cur.Devices > 0 {
 			// One job per update, not one row per device: the worker pages
 			// through the registrations when it runs.
 			_, err = tx.ExecContext(ctx, `INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES (?, ?, ?)`,
-				u.PassTypeID, u.Serial, last)
+				u.PassTypeID, u.Serial, millis(last))
 			if err != nil {
 				return err
 			}
-			enqueued = true
 		}
-		res = walletwallet.UpdateResult{LastModified: fromMillis(last), NotifiedDevices: n}
+		res = rules.Written(last, cur.Devices)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if enqueued {
+	if res.NotifiedDevices > 0 {
 		db.notifyPushJob()
 	}
-	return &res, nil
+	return res, nil
 }
 
 // SetBlob stores a rebuilt blob for the version with this last-modified time;

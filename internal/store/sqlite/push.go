@@ -10,10 +10,6 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-func leaseLost(jobID int64, owner string) error {
-	return walletwallet.Errorf(walletwallet.ECONFLICT, "push job %d is not leased to %s", jobID, owner)
-}
-
 // ClaimPushJob leases the oldest unfinished job whose lease is free or
 // expired to owner until leaseUntil; nil, nil when there is none.
 func (db *DB) ClaimPushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (_ *walletwallet.PushJob, err error) {
@@ -83,7 +79,7 @@ func checkLeased(res sql.Result, err error, jobID int64, owner string) error {
 		return err
 	}
 	if n == 0 {
-		return leaseLost(jobID, owner)
+		return rules.NotLeased(jobID, owner)
 	}
 	return nil
 }

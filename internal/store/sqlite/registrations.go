@@ -37,7 +37,7 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING`,
-			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, millis(orNow(time.Time{})))
+			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, millis(time.Now()))
 		if err != nil {
 			return err
 		}

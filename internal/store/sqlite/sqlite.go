@@ -21,6 +21,7 @@ import (
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/store/migrations"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // DB is a walletwallet.Store on one SQLite file.
@@ -315,12 +316,18 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// orNow gives zero times the current time, truncated to what the column keeps.
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		t = time.Now()
+// msTime scans an integer-millisecond column into a time.Time.
+func msTime(t *time.Time) any { return (*millisTime)(t) }
+
+type millisTime time.Time
+
+func (m *millisTime) Scan(v any) error {
+	ms, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("sqlite: time column holds %T, want integer milliseconds", v)
 	}
-	return t.UTC().Truncate(time.Millisecond)
+	*m = millisTime(fromMillis(ms))
+	return nil
 }
 
 func isUniqueViolation(err error) bool {
@@ -336,7 +343,7 @@ func isUniqueViolation(err error) bool {
 // check, so it stays exact however many requests race.
 func countUsage(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Quota) error {
 	if q.Limit <= 0 {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	var n int64
 	err := tx.QueryRowContext(ctx, `
@@ -345,13 +352,9 @@ func countUsage(ctx context.Context, tx *wtx, accountID int64, q walletwallet.Qu
 		WHERE usage.count < ?
 		RETURNING count`, accountID, q.Month, q.Limit).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return quotaError(q)
+		return rules.QuotaReached(q)
 	}
 	return err
-}
-
-func quotaError(q walletwallet.Quota) error {
-	return walletwallet.Errorf(walletwallet.EQUOTA, "monthly limit of %d passes reached for %s", q.Limit, q.Month)
 }
 
 // nullBytes keeps an absent blob NULL rather than an empty value.
