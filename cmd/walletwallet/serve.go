@@ -17,6 +17,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/config"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/push"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
@@ -73,8 +74,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 
 	rt := jsonhttp.NewRouter()
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen(), PushEnqueued: worker.Kick})
-	webservice.Register(rt, webservice.Options{Store: st, Rebuilder: is, Logger: log})
+	// One source of current blobs, so a pass whose blob is missing is signed
+	// once however many callers (API, web service) ask for it together.
+	blobs := passblob.New(st, is, log)
+	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen(), PushEnqueued: worker.Kick})
+	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -42,10 +42,17 @@ type Builder interface {
 	Contents(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]pkpass.File, error)
 }
 
+// Blobs gives the current signed .pkpass of a stored pass (passblob.Source),
+// for the routes that hand out a pass they did not just sign.
+type Blobs interface {
+	Current(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, []byte, error)
+}
+
 // Options wires the API.
 type Options struct {
 	Store      Store
 	Builder    Builder
+	Blobs      Blobs
 	PassTypeID string
 	Logger     *slog.Logger
 	// Now is the clock (tests move it across months and trial ends).

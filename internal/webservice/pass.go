@@ -1,8 +1,6 @@
 package webservice
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,7 +72,7 @@ func (s *service) handlePass(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	blob, err := s.blob(r.Context(), p)
+	blob, err := s.blobs.Blob(r.Context(), p)
 	if err != nil {
 		// The validators above described a body we are not sending.
 		h.Del("Last-Modified")
@@ -87,46 +85,4 @@ func (s *service) handlePass(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	w.Write(blob)
 	return nil
-}
-
-// blob returns the signed pass of version p, rebuilding it when the store
-// has none. Concurrent requests for one version share one rebuild.
-func (s *service) blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error) {
-	if p.Blob != nil {
-		return p.Blob, nil
-	}
-	if s.rebuilder == nil {
-		return nil, errors.New("webservice: pass has no stored blob and no rebuilder is configured")
-	}
-	key := p.PassTypeID + "\x00" + p.Serial + "\x00" + formatTag(p.LastModified)
-	ch := s.rebuilds.DoChan(key, func() (any, error) {
-		// The rebuild serves every waiter, so it must not die with the
-		// request that happened to start it.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
-		defer cancel()
-		// A request that read the pass before an earlier rebuild stored
-		// its blob arrives here after that flight ended: reuse the blob.
-		if cur, err := s.store.Pass(ctx, p.PassTypeID, p.Serial); err == nil &&
-			cur.Blob != nil && cur.LastModified.Equal(p.LastModified) {
-			return cur.Blob, nil
-		}
-		b, err := s.rebuilder.Rebuild(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("webservice: rebuild pass %s/%s: %w", p.PassTypeID, p.Serial, err)
-		}
-		if err := s.store.SetBlob(ctx, p.PassTypeID, p.Serial, p.LastModified, b); err != nil {
-			// The device still gets its pass; the next fetch rebuilds again.
-			s.log.WarnContext(ctx, "storing rebuilt pass failed", "pass_type_id", p.PassTypeID, "serial", p.Serial, "err", err)
-		}
-		return b, nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.([]byte), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

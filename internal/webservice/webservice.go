@@ -36,8 +36,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 )
@@ -51,16 +49,17 @@ type Store interface {
 	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) ([]string, time.Time, error)
 }
 
-// Rebuilder signs a pass again from its stored canonical request (when the stored blob is missing).
-type Rebuilder interface {
-	Rebuild(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
+// Blobs gives the signed .pkpass of a version of a pass (passblob.Source:
+// the stored blob, or one shared rebuild when it is missing).
+type Blobs interface {
+	Blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
 }
 
 // Options are the dependencies of the web service.
 type Options struct {
-	Store     Store
-	Rebuilder Rebuilder
-	Logger    *slog.Logger // nil: slog.Default()
+	Store  Store
+	Blobs  Blobs
+	Logger *slog.Logger // nil: slog.Default()
 	// Now is the clock (nil: time.Now); it decides whether a pass's
 	// last-modified second is over (see lastModifiedHeader).
 	Now func() time.Time
@@ -72,9 +71,6 @@ const (
 	maxLogBody      = 64 << 10
 	maxLogMessages  = 100
 	maxLogMessage   = 1024 // characters
-	// rebuildTimeout bounds a shared rebuild, which outlives the request
-	// that started it (other requests wait on it too).
-	rebuildTimeout = time.Minute
 )
 
 // Routes of the web service (Wallet appends "v1/…" to webServiceURL).
@@ -86,16 +82,15 @@ const (
 )
 
 type service struct {
-	store     Store
-	rebuilder Rebuilder
-	log       *slog.Logger
-	now       func() time.Time
-	rebuilds  singleflight.Group
+	store Store
+	blobs Blobs
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // Register adds the web service routes to rt.
 func Register(rt *jsonhttp.Router, o Options) {
-	s := &service{store: o.Store, rebuilder: o.Rebuilder, log: o.Logger, now: o.Now}
+	s := &service{store: o.Store, blobs: o.Blobs, log: o.Logger, now: o.Now}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 	"github.com/walletwallet/walletwallet/internal/webservice"
 )
@@ -162,10 +163,10 @@ func newEnv(t testing.TB) *env {
 		clock: newClock(base.Add(time.Hour)), logs: &syncBuffer{}, account: acct.ID}
 	rt := jsonhttp.NewRouter()
 	webservice.Register(rt, webservice.Options{
-		Store:     e.store,
-		Rebuilder: e.rebuild,
-		Logger:    slog.New(slog.NewJSONHandler(e.logs, nil)),
-		Now:       e.clock.now,
+		Store:  e.store,
+		Blobs:  passblob.New(e.store, e.rebuild, slog.New(slog.NewJSONHandler(e.logs, nil))),
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Now:    e.clock.now,
 	})
 	e.srv = httptest.NewServer(rt)
 	t.Cleanup(e.srv.Close)

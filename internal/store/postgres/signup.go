@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // Signup creates an account and its first key unless the e-mail is taken.
@@ -15,7 +16,7 @@ import (
 // every instance instead.
 func (db *DB) Signup(ctx context.Context, a *walletwallet.Account, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.Signup(%q)", a.Email)
-	created := orNow(a.CreatedAt)
+	created := rules.OrNow(a.CreatedAt)
 	var accountID, keyID int64
 	err = db.write(ctx, func(tx pgx.Tx) error {
 		// Both sides lower-case ASCII only, as SQLite's lower() does.
@@ -27,7 +28,7 @@ func (db *DB) Signup(ctx context.Context, a *walletwallet.Account, k *walletwall
 			return err
 		}
 		if taken {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "an account with this e-mail already exists")
+			return rules.EmailTaken()
 		}
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO accounts (email, org, plan, monthly_limit, created_at)
@@ -39,7 +40,7 @@ func (db *DB) Signup(ctx context.Context, a *walletwallet.Account, k *walletwall
 			INSERT INTO api_keys (account_id, hash, hint, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 			accountID, k.Hash, k.Hint, created).Scan(&keyID)
 		if isUniqueViolation(err) {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+			return rules.KeyExists()
 		}
 		return err
 	})

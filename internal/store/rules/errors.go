@@ -64,6 +64,11 @@ func ShareNotFound() error {
 	return walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with this share id")
 }
 
+// EmailTaken is the ECONFLICT of a signup whose e-mail has an account.
+func EmailTaken() error {
+	return walletwallet.Errorf(walletwallet.ECONFLICT, "an account with this e-mail already exists")
+}
+
 // NotLeased is the ECONFLICT of a job operation by an owner that lost the lease.
 func NotLeased(jobID int64, owner string) error {
 	return walletwallet.Errorf(walletwallet.ECONFLICT, "job %d is not leased to %s", jobID, owner)

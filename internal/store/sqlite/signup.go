@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
 // Signup creates an account and its first key unless the e-mail is taken.
@@ -13,13 +14,13 @@ import (
 // the insert cannot interleave with another signup.
 func (db *DB) Signup(ctx context.Context, a *walletwallet.Account, k *walletwallet.APIKey) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Signup(%q)", a.Email)
-	created := orNow(a.CreatedAt)
+	created := rules.OrNow(a.CreatedAt)
 	var accountID, keyID int64
 	err = db.write(ctx, func(tx *wtx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE lower(email) = lower(?) LIMIT 1`, a.Email).Scan(&one)
 		if err == nil {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "an account with this e-mail already exists")
+			return rules.EmailTaken()
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -34,7 +35,7 @@ func (db *DB) Signup(ctx context.Context, a *walletwallet.Account, k *walletwall
 			INSERT INTO api_keys (account_id, hash, hint, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			accountID, k.Hash, k.Hint, millis(created)).Scan(&keyID)
 		if isUniqueViolation(err) {
-			return walletwallet.Errorf(walletwallet.ECONFLICT, "a key with this hash already exists")
+			return rules.KeyExists()
 		}
 		return err
 	})
