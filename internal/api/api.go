@@ -42,10 +42,10 @@ type Builder interface {
 	Contents(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]pkpass.File, error)
 }
 
-// Blobs gives the current signed .pkpass of a stored pass (passblob.Source),
+// Blobs gives the signed .pkpass of a stored version (passblob.Source),
 // for the routes that hand out a pass they did not just sign.
 type Blobs interface {
-	Current(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, []byte, error)
+	Current(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
 }
 
 // Options wires the API.

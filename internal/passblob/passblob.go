@@ -49,24 +49,10 @@ func New(st Store, rb Rebuilder, log *slog.Logger) *Source {
 	return &Source{store: st, rebuilder: rb, log: log}
 }
 
-// Current loads the pass and returns it with its blob; ENOTFOUND when
-// there is no such pass.
-func (s *Source) Current(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, []byte, error) {
-	p, err := s.store.Pass(ctx, passTypeID, serial)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := s.Blob(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, b, nil
-}
-
-// Blob returns the signed pass of version p (as read from the store),
+// Current returns the signed pass of version p (as read from the store),
 // rebuilding it when the store has none. Concurrent calls for one version
 // share one rebuild.
-func (s *Source) Blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error) {
+func (s *Source) Current(ctx context.Context, p *walletwallet.Pass) ([]byte, error) {
 	if p.Blob != nil {
 		return p.Blob, nil
 	}

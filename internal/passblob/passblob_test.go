@@ -61,7 +61,7 @@ func TestOneRebuildForConcurrentCallers(t *testing.T) {
 	impatient, cancel := context.WithCancel(ctx)
 	gaveUp := make(chan error, 1)
 	go func() {
-		_, _, err := src.Current(impatient, passType, p.Serial)
+		_, err := src.Current(impatient, p)
 		gaveUp <- err
 	}()
 	const n = 8
@@ -69,7 +69,7 @@ func TestOneRebuildForConcurrentCallers(t *testing.T) {
 	got := make([][]byte, n)
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { _, got[i], errs[i] = src.Current(ctx, passType, p.Serial) })
+		wg.Go(func() { got[i], errs[i] = src.Current(ctx, p) })
 	}
 	for rb.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
@@ -95,16 +95,12 @@ func TestOneRebuildForConcurrentCallers(t *testing.T) {
 	}
 }
 
-func TestStoredBlobAndUnknownPass(t *testing.T) {
+func TestStoredBlobIsUsed(t *testing.T) {
 	db, p := setup(t, []byte("stored"))
 	rb := &rebuilder{}
 	src := passblob.New(db, rb, nil)
-	_, b, err := src.Current(context.Background(), passType, p.Serial)
+	b, err := src.Current(context.Background(), p)
 	if err != nil || string(b) != "stored" || rb.calls.Load() != 0 {
 		t.Fatalf("stored blob: %q, %v, %d rebuilds", b, err, rb.calls.Load())
-	}
-	_, _, err = src.Current(context.Background(), passType, "0f8fad5b-d9cb-469f-a165-000000000000")
-	if walletwallet.ErrorCode(err) != walletwallet.ENOTFOUND {
-		t.Fatalf("unknown pass: %v, want ENOTFOUND", err)
 	}
 }

@@ -72,7 +72,7 @@ func (s *service) handlePass(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	blob, err := s.blobs.Blob(r.Context(), p)
+	blob, err := s.blobs.Current(r.Context(), p)
 	if err != nil {
 		// The validators above described a body we are not sending.
 		h.Del("Last-Modified")

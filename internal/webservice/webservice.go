@@ -52,7 +52,7 @@ type Store interface {
 // Blobs gives the signed .pkpass of a version of a pass (passblob.Source:
 // the stored blob, or one shared rebuild when it is missing).
 type Blobs interface {
-	Blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
+	Current(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
 }
 
 // Options are the dependencies of the web service.
