@@ -166,14 +166,10 @@ func tooLarge(field string) error {
 	return walletwallet.Errorf(walletwallet.EINVALID, "%s is larger than 5 MiB", field)
 }
 
-// Render decodes src (PNG or JPEG, decided by its bytes; dimensions are
+// render decodes src (PNG or JPEG, decided by its bytes; dimensions are
 // checked from the header before any pixel memory is allocated) and returns
 // the three variants of slot. field names the request field in error messages;
 // client errors are *walletwallet.Error EINVALID.
-func Render(field string, src []byte, slot string) ([]Variant, error) {
-	return render(context.Background(), field, src, slot)
-}
-
 func render(ctx context.Context, field string, src []byte, slot string) ([]Variant, error) {
 	spec, ok := slots[slot]
 	if !ok {

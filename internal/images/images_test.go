@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -142,7 +143,7 @@ func TestRenderSizes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vs, err := Render("logoURL", pngOf(t, tt.src), tt.slot)
+			vs, err := render(context.Background(), "logoURL", pngOf(t, tt.src), tt.slot)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +227,7 @@ func TestRenderCrop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vs, err := Render("iconURL", pngOf(t, tt.src), tt.slot)
+			vs, err := render(context.Background(), "iconURL", pngOf(t, tt.src), tt.slot)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,7 +247,7 @@ func TestRenderCrop(t *testing.T) {
 }
 
 func TestRenderJPEGBecomesPNG(t *testing.T) {
-	vs, err := Render("thumbnailURL", jpegOf(t, testImage(600, 300)), SlotThumbnail)
+	vs, err := render(context.Background(), "thumbnailURL", jpegOf(t, testImage(600, 300)), SlotThumbnail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestRenderRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Render("logoURL", tt.src, SlotLogo)
+			_, err := render(context.Background(), "logoURL", tt.src, SlotLogo)
 			var e *walletwallet.Error
 			if !errors.As(err, &e) || e.Code != walletwallet.EINVALID {
 				t.Fatalf("err = %v, want an EINVALID *walletwallet.Error", err)
@@ -295,12 +296,12 @@ func TestRenderRefusals(t *testing.T) {
 		// Trailing bytes after IEND are ignored by decoders, so this is a valid
 		// image of exactly the limit.
 		src := append(append([]byte{}, good...), make([]byte, MaxBytes-len(good))...)
-		if _, err := Render("logoURL", src, SlotLogo); err != nil {
+		if _, err := render(context.Background(), "logoURL", src, SlotLogo); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("unknown slot is internal", func(t *testing.T) {
-		_, err := Render("logoURL", good, "wallpaper")
+		_, err := render(context.Background(), "logoURL", good, "wallpaper")
 		if err == nil || walletwallet.ErrorCode(err) != walletwallet.EINTERNAL {
 			t.Fatalf("err = %v, want an internal error", err)
 		}
@@ -328,7 +329,7 @@ func TestRenderBombMemory(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, err := Render("logoURL", tt.src, SlotLogo)
+			_, err := render(context.Background(), "logoURL", tt.src, SlotLogo)
 			runtime.ReadMemStats(&after)
 			if err == nil || !strings.Contains(err.Error(), "the limit is 4096×4096") {
 				t.Fatalf("err = %v, want the dimension refusal", err)
@@ -389,7 +390,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Render("logoURL", src, c.slot); err != nil {
+				if _, err := render(context.Background(), "logoURL", src, c.slot); err != nil {
 					b.Fatal(err)
 				}
 			}
