@@ -205,7 +205,7 @@ func cmdAccountsUpdate(ctx context.Context, args []string, e env) error {
 
 func cmdAccountsShow(ctx context.Context, args []string, e env) error {
 	c := newCommand(e, "accounts show", "accounts show ID",
-		"Prints an account: its fields, this month's (UTC) count against its limit,\nand its API keys (id, the key's last four characters, created, revoked).", databaseSettings)
+		"Prints an account: its fields, this month's (UTC) count against its limit,\nand its API keys: id, hint (the key's last four characters), created, revoked.", databaseSettings)
 	rest, err := c.parse(args)
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func cmdAccountsShow(ctx context.Context, args []string, e env) error {
 		return nil
 	}
 	tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ID\tENDS_IN\tCREATED\tREVOKED")
+	fmt.Fprintln(tw, "  ID\tHINT\tCREATED\tREVOKED")
 	for _, k := range keys {
 		revoked := "-"
 		if k.RevokedAt != nil {

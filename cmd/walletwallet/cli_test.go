@@ -126,7 +126,7 @@ func TestAccountsUpdateAndShow(t *testing.T) {
 	}
 	runCases(t, env, []cliCase{
 		{"show a fresh trial", []string{"accounts", "show", "1"}, 0,
-			`(?s)^id +1\nemail +a@example\.com\norg +Org A\nplan +pro \(trial until \d{4}-\d\d-\d\d, then free\)\nlimit +100000 a month \(the plan's\)\nused +0 in \d{4}-\d\d \(UTC\)\ncreated +20\S+Z\n\nkeys \(2\)\n +ID +ENDS_IN +CREATED +REVOKED\n +1 +…[0-9a-f]{4} +20\S+Z +-\n +2 +…` + second[len(second)-4:] + ` +20\S+Z +20\S+Z\n$`, ""},
+			`(?s)^id +1\nemail +a@example\.com\norg +Org A\nplan +pro \(trial until \d{4}-\d\d-\d\d, then free\)\nlimit +100000 a month \(the plan's\)\nused +0 in \d{4}-\d\d \(UTC\)\ncreated +20\S+Z\n\nkeys \(2\)\n +ID +HINT +CREATED +REVOKED\n +1 +…[0-9a-f]{4} +20\S+Z +-\n +2 +…` + second[len(second)-4:] + ` +20\S+Z +20\S+Z\n$`, ""},
 		{"update prints nothing", []string{"accounts", "update", "1", "--plan", "free", "--monthly-limit", "7", "--org", "Org B", "--email", "b@example.com"}, 0, `^$`, ""},
 		{"flags before the ID", []string{"accounts", "update", "--org", "Org C", "1"}, 0, `^$`, ""},
 		{"shows the change", []string{"accounts", "show", "1"}, 0,
