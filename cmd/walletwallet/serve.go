@@ -16,6 +16,7 @@ import (
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/config"
+	"github.com/walletwallet/walletwallet/internal/dashboard"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/push"
@@ -79,6 +80,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	blobs := passblob.New(st, is, log)
 	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen(), PushEnqueued: worker.Kick})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
+	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
