@@ -33,6 +33,8 @@ Usage:
   walletwallet keys revoke KEY            revoke an API key
   walletwallet pass build [-i FILE|-] [-o FILE|-] [--plan free|pro] [--web-service]
                                           sign one pass offline from POST /api/pkpass JSON
+  walletwallet pass lint [--ca FILE] FILE.pkpass...
+                                          check passes as Wallet would; exit 1 on errors
   walletwallet version                    the version, commit and Go version of this binary
 
 Settings come from WW_* environment variables or flags of the same meaning;
@@ -111,6 +113,8 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return cmdKeysRevoke(ctx, rest[1:], e)
 	case cmd == "pass" && sub == "build":
 		return cmdPassBuild(ctx, rest[1:], e)
+	case cmd == "pass" && sub == "lint":
+		return cmdPassLint(ctx, rest[1:], e)
 	case cmd == "version" || cmd == "--version":
 		return cmdVersion(rest, e)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":

@@ -87,7 +87,7 @@ func Check(archive []byte, o Options) *Report {
 	r := &Report{}
 	entries, err := ReadZip(archive)
 	if err != nil {
-		r.add(Error, "zip", "%v", err)
+		r.add(Error, "zip", "%s", strings.TrimPrefix(err.Error(), "zip: "))
 		return r
 	}
 	files := map[string][]byte{}
