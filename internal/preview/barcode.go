@@ -61,7 +61,7 @@ func encodeSymbol(b *passBarcode) (*symbol, error) {
 		w := c.Bounds().Dx()
 		m := maxCodeWidth / (w + 20)
 		if m < 1 {
-			return nil, fmt.Errorf("Code 128 symbol is %d modules wide", w)
+			return nil, fmt.Errorf("the Code 128 symbol is %d modules wide", w)
 		}
 		m = min(m, 4)
 		return &symbol{code: c, sx: m, sy: 1, quiet: 10, barsHeight: 120}, nil

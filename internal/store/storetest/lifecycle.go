@@ -343,6 +343,9 @@ func init() {
 			c := &walletwallet.IdempotencyClaim{AccountID: a.ID, Key: "k", Fingerprint: "fp", Token: "t1", Now: t0}
 			rec, err := s.ClaimIdempotency(ctx, c)
 			mustNil(t, err)
+			if rec != nil {
+				t.Fatalf("a fresh claim found %+v", rec)
+			}
 			mustNil(t, s.ReleaseIdempotency(ctx, a.ID, "k", "someone else")) // not theirs: no effect
 			if rec, _ = s.ClaimIdempotency(ctx, claimAt(c, "t2", t0)); rec == nil {
 				t.Fatal("a release by another token freed the claim")
