@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/config"
 	"github.com/walletwallet/walletwallet/internal/dashboard"
+	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/push"
@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	is := newIssuer(cfg, id, renderer, st)
 
-	worker, err := newWorker(ctx, cfg, id, st, log)
+	runner, err := newJobs(ctx, cfg, id, st, log)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// One source of current blobs, so a pass whose blob is missing is signed
 	// once however many callers (API, web service) ask for it together.
 	blobs := passblob.New(st, is, log)
-	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen(), PushEnqueued: worker.Kick})
+	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen()})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -111,8 +111,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		if err := worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("push worker stopped", "err", err)
+		if err := runner.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("job runner stopped", "err", err)
 		}
 	}()
 
@@ -139,8 +139,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
-// newWorker builds the APNs client and the push worker.
-func newWorker(ctx context.Context, cfg *config.Config, id *signing.Identity, st walletwallet.Store, log *slog.Logger) (*push.Worker, error) {
+// newJobs builds the APNs client and the runner of durable jobs with the
+// push fan-out registered.
+func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st walletwallet.Store, log *slog.Logger) (*jobs.Runner, error) {
 	roots, err := certPool(cfg.APNsCA)
 	if err != nil {
 		return nil, fmt.Errorf("WW_APNS_CA: %w", err)
@@ -164,23 +165,32 @@ func newWorker(ctx context.Context, cfg *config.Config, id *signing.Identity, st
 	} else {
 		cert := id.TLSCertificate()
 		co.Certificate = &cert
+		if cfg.PassCert == "" && isAppleAPNs(cfg.APNsURL) {
+			// Said once here rather than discovered from a retry loop:
+			// every push will fail its TLS handshake.
+			log.Warn("push: the DEVELOPMENT identity is not an Apple certificate, so APNs at "+cfg.APNsURL+
+				" will refuse every push; set WW_PASS_CERT (or WW_APNS_KEY) for pushes to reach devices",
+				"apns_url", cfg.APNsURL)
+		}
 	}
 	client, err := push.NewClient(co)
 	if err != nil {
 		return nil, err
 	}
+	// The one wake-up path: the store signals every committed enqueue (in
+	// process on SQLite; LISTEN/NOTIFY on PostgreSQL, which reaches this
+	// instance too), so no handler has to kick the runner itself.
 	var wake <-chan struct{}
 	if n, ok := st.(store.Notifier); ok {
 		wake = n.PushJobNotifications(ctx)
 	}
-	host, _ := os.Hostname()
-	var b [4]byte
-	rand.Read(b[:])
-	return push.NewWorker(push.WorkerOptions{
-		Queue:  st,
-		Pusher: client,
-		Logger: log,
-		Owner:  fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
-		Wake:   wake,
-	}), nil
+	runner := jobs.New(jobs.Options{Logger: log, Wake: wake})
+	runner.Register(push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log}).Kind())
+	return runner, nil
+}
+
+// isAppleAPNs reports whether url is Apple's APNs (production or sandbox).
+func isAppleAPNs(url string) bool {
+	u, err := neturl.Parse(url)
+	return err == nil && (u.Hostname() == "push.apple.com" || strings.HasSuffix(u.Hostname(), ".push.apple.com"))
 }

@@ -2,6 +2,7 @@ package push
 
 import (
 	"fmt"
+	"github.com/walletwallet/walletwallet/internal/jobs"
 	"testing"
 	"time"
 
@@ -19,8 +20,9 @@ func BenchmarkDrain(b *testing.B) {
 				q := newFakeQueue(nil)
 				toks := tokens("b", n)
 				q.addPass(testTopic, "bench", toks)
-				w, reports, _ := startWorkerB(b, WorkerOptions{
-					Queue: q, Pusher: client, Logger: newLogger(&logBuffer{}), Concurrency: cfg.concurrency,
+				wake := make(chan struct{}, 1)
+				_, reports, _ := startWorkerB(b, WorkerOptions{
+					Queue: q, Pusher: client, Logger: newLogger(&logBuffer{}), Concurrency: cfg.concurrency, Wake: wake,
 				})
 				// The first job warms the connection; each timed loop
 				// enqueues and drains one more.
@@ -31,9 +33,9 @@ func BenchmarkDrain(b *testing.B) {
 				for b.Loop() {
 					start := time.Now()
 					q.enqueue(testTopic, "bench")
-					w.Kick() // as the server does after a changed PUT
+					wake <- struct{}{} // as the store does after a changed PUT
 					r := <-reports
-					if r.Outcome != OutcomeFinished || r.Pushed != n {
+					if r.Outcome != jobs.Finished || r.Pushed != n {
 						b.Fatalf("report = %+v", r)
 					}
 					total += time.Since(start)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/push/apnstest"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
@@ -75,7 +76,7 @@ func TestWorkerOnRealStore(t *testing.T) {
 	})
 	select {
 	case r := <-reports:
-		if r.Outcome != OutcomeFinished {
+		if r.Outcome != jobs.Finished {
 			t.Fatalf("job outcome %v, want finished: %+v", r.Outcome, r)
 		}
 	case <-time.After(30 * time.Second):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/push/apnstest"
 )
 
@@ -90,7 +91,7 @@ func TestWorkerDrainsEveryTokenOnce(t *testing.T) {
 		Queue: q, Pusher: certClient(t, s, newClientCert(t), 1), Logger: newLogger(&logBuffer{}),
 	})
 	r := nextReport(t, reports)
-	if r.Outcome != OutcomeFinished || r.Pushed != 2500 || r.Failed != 0 {
+	if r.Outcome != jobs.Finished || r.Pushed != 2500 || r.Failed != 0 {
 		t.Fatalf("report = %+v, want finished with 2500 pushed", r)
 	}
 	seen := countTokens(s.Requests())
@@ -113,7 +114,7 @@ func TestWorkerDrainsEveryTokenOnce(t *testing.T) {
 func TestWorkerAnswers(t *testing.T) {
 	const special = "special-token"
 	type want struct {
-		outcome     Outcome
+		outcome     jobs.Outcome
 		deleted     []string
 		specialSeen func(n int) bool
 		pushed      int
@@ -127,33 +128,33 @@ func TestWorkerAnswers(t *testing.T) {
 		{
 			name:  "410 unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 410, Reason: "Unregistered"} },
-			want:  want{outcome: OutcomeFinished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
 		},
 		{
 			name:  "410 with another reason unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 410, Reason: "ExpiredToken"} },
-			want:  want{outcome: OutcomeFinished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
 		},
 		{
 			name:  "400 BadDeviceToken unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "BadDeviceToken"} },
-			want:  want{outcome: OutcomeFinished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
 		},
 		{
 			name:  "400 DeviceTokenNotForTopic keeps and logs an error",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "DeviceTokenNotForTopic"} },
-			want: want{outcome: OutcomeFinished, pushed: 4,
+			want: want{outcome: jobs.Finished, pushed: 4,
 				log: []string{"level=ERROR", "DeviceTokenNotForTopic", "topic=" + testTopic}},
 		},
 		{
 			name:  "403 certificate problem keeps and logs an error",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 403, Reason: "BadCertificateEnvironment"} },
-			want:  want{outcome: OutcomeFinished, pushed: 4, log: []string{"level=ERROR", "BadCertificateEnvironment"}},
+			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=ERROR", "BadCertificateEnvironment"}},
 		},
 		{
 			name:  "other 400 keeps and logs",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "BadTopic"} },
-			want:  want{outcome: OutcomeFinished, pushed: 4, log: []string{"level=WARN", "BadTopic"}},
+			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=WARN", "BadTopic"}},
 		},
 		{
 			name: "429 then 200 is retried and delivered",
@@ -163,7 +164,7 @@ func TestWorkerAnswers(t *testing.T) {
 				}
 				return apnstest.Reply{}
 			},
-			want: want{outcome: OutcomeFinished, pushed: 5, specialSeen: func(n int) bool { return n == 2 }},
+			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 2 }},
 		},
 		{
 			name: "503 twice then 200 is retried and delivered",
@@ -173,12 +174,12 @@ func TestWorkerAnswers(t *testing.T) {
 				}
 				return apnstest.Reply{}
 			},
-			want: want{outcome: OutcomeFinished, pushed: 5, specialSeen: func(n int) bool { return n == 3 }},
+			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 3 }},
 		},
 		{
 			name:  "persistent 500 keeps the job for later",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 500, Reason: "InternalServerError"} },
-			want: want{outcome: OutcomeRetry, pushed: 4, specialSeen: func(n int) bool { return n >= 2 },
+			want: want{outcome: jobs.Retry, pushed: 4, specialSeen: func(n int) bool { return n >= 2 },
 				log: []string{"still failing"}},
 		},
 	}
@@ -236,11 +237,11 @@ func TestWorkerAnswers(t *testing.T) {
 			}
 			j := q.job(id)
 			switch tc.want.outcome {
-			case OutcomeFinished:
+			case jobs.Finished:
 				if !j.done {
 					t.Error("job not finished")
 				}
-			case OutcomeRetry:
+			case jobs.Retry:
 				if j.done || j.Cursor != 0 || len(q.advances) != 0 {
 					t.Errorf("job done=%v cursor=%d advances=%v: a failing page must not move on", j.done, j.Cursor, q.advances)
 				}
@@ -297,7 +298,7 @@ func TestWorkerStopsWhenLeaseLost(t *testing.T) {
 	default:
 		t.Error("the hanging push was not cancelled")
 	}
-	if r.Outcome != OutcomeLost {
+	if r.Outcome != jobs.Lost {
 		t.Errorf("outcome = %s, want lost", r.Outcome)
 	}
 	if n := p.n.Load(); n > 20 {
@@ -331,7 +332,7 @@ func TestWorkerLeaseConflictOnHeartbeat(t *testing.T) {
 	reports, _ := startWorker(t, WorkerOptions{
 		Queue: q, Pusher: p, Logger: newLogger(&logBuffer{}), PageSize: 10, Lease: 30 * time.Millisecond,
 	})
-	if r := nextReport(t, reports); r.Outcome != OutcomeLost {
+	if r := nextReport(t, reports); r.Outcome != jobs.Lost {
 		t.Errorf("outcome = %s, want lost", r.Outcome)
 	}
 	if q.job(id).done {
@@ -378,8 +379,8 @@ func TestTwoWorkersNeverShareAJob(t *testing.T) {
 	// Slow answers widen the window in which a second worker could join.
 	s.Script(func(apnstest.Request) apnstest.Reply { return apnstest.Reply{Delay: time.Millisecond} })
 	q := newFakeQueue(nil)
-	const jobs, perJob = 6, 300
-	for i := range jobs {
+	const nJobs, perJob = 6, 300
+	for i := range nJobs {
 		q.addPass(fmt.Sprintf("pass.test.job%d", i), "s", tokens(fmt.Sprintf("j%d", i), perJob))
 	}
 	tr := &flightTracker{inFlight: map[string]map[string]int{}}
@@ -392,8 +393,8 @@ func TestTwoWorkersNeverShareAJob(t *testing.T) {
 			OnJob: func(r JobReport) { all <- r },
 		})
 	}
-	for range jobs {
-		if r := nextReport(t, all); r.Outcome != OutcomeFinished {
+	for range nJobs {
+		if r := nextReport(t, all); r.Outcome != jobs.Finished {
 			t.Fatalf("report = %+v, want finished", r)
 		}
 	}
@@ -403,8 +404,8 @@ func TestTwoWorkersNeverShareAJob(t *testing.T) {
 		t.Errorf("two workers pushed the same job at once: %v", tr.violations[:min(5, len(tr.violations))])
 	}
 	seen := countTokens(s.Requests())
-	if len(seen) != jobs*perJob {
-		t.Errorf("%d distinct tokens pushed, want %d", len(seen), jobs*perJob)
+	if len(seen) != nJobs*perJob {
+		t.Errorf("%d distinct tokens pushed, want %d", len(seen), nJobs*perJob)
 	}
 	for tok, n := range seen {
 		if n != 1 {
@@ -429,7 +430,7 @@ func TestWorkerShutdownReleasesLease(t *testing.T) {
 	}
 	stop()
 	r := nextReport(t, reports)
-	if r.Outcome != OutcomeStopped {
+	if r.Outcome != jobs.Stopped {
 		t.Errorf("outcome = %s, want stopped", r.Outcome)
 	}
 	j := q.job(id)
@@ -446,7 +447,6 @@ func TestWorkerPicksUpNewJobs(t *testing.T) {
 		name   string
 		signal func(w *Worker, wake chan struct{})
 	}{
-		{"Kick", func(w *Worker, _ chan struct{}) { w.Kick() }},
 		{"Wake channel", func(_ *Worker, wake chan struct{}) { wake <- struct{}{} }},
 	}
 	for _, tc := range tests {
@@ -471,7 +471,7 @@ func TestWorkerPicksUpNewJobs(t *testing.T) {
 			}
 			q.addPass(testTopic, "s1", tokens("t", 3))
 			tc.signal(w, wake)
-			if r := nextReport(t, reports); r.Outcome != OutcomeFinished || r.Pushed != 3 {
+			if r := nextReport(t, reports); r.Outcome != jobs.Finished || r.Pushed != 3 {
 				t.Errorf("report = %+v, want 3 pushed", r)
 			}
 		})

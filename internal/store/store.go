@@ -13,7 +13,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
 
-// Notifier is implemented by backends that can wake the push worker of every
+// Notifier is implemented by backends that can wake the job runner of every
 // instance when a job is enqueued. The channel is signalled (never closed) at
 // least once after each enqueue; signals may coalesce. It stops when ctx ends.
 type Notifier interface {
