@@ -44,13 +44,15 @@ func encodeSymbol(b *passBarcode) (*symbol, error) {
 		if err != nil {
 			return nil, err
 		}
-		return square(c, 4)
+		return square(c, 4, 0)
 	case "PKBarcodeFormatAztec":
 		c, err := aztec.Encode([]byte(msg), 33, 0)
 		if err != nil {
 			return nil, err
 		}
-		return square(c, 2)
+		// Modules of at most 8 px: Wallet draws a compact Aztec code at about
+		// the size its data needs, not blown up to the QR code's size.
+		return square(c, 2, 8)
 	case "PKBarcodeFormatPDF417":
 		return pdf417Symbol(msg)
 	case "PKBarcodeFormatCode128":
@@ -69,9 +71,14 @@ func encodeSymbol(b *passBarcode) (*symbol, error) {
 	return nil, fmt.Errorf("unknown barcode format %q", b.Format)
 }
 
-func square(c barcode.Barcode, quiet int) (*symbol, error) {
+// square sizes a 2D square code to about squareTarget pixels, with modules
+// of at most maxModule pixels (0: no limit).
+func square(c barcode.Barcode, quiet, maxModule int) (*symbol, error) {
 	n := c.Bounds().Dx() + 2*quiet
 	m := max(squareTarget/n, 1)
+	if maxModule > 0 {
+		m = min(m, maxModule)
+	}
 	if n*m > maxCodeWidth {
 		return nil, fmt.Errorf("symbol is %d modules wide", n)
 	}

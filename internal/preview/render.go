@@ -43,6 +43,7 @@ type renderer struct {
 	// check nothing overflows its place.
 	tracing bool
 	boxes   []traced
+	altText bool // the text being drawn sits inside the barcode's box
 }
 
 type traced struct {
@@ -70,6 +71,9 @@ func (r *renderer) release() { facePool.Put(r.faces) }
 
 func (r *renderer) trace(kind string, box image.Rectangle) {
 	if r.tracing && !box.Empty() {
+		if r.altText {
+			kind = "alttext"
+		}
 		r.boxes = append(r.boxes, traced{kind, box})
 	}
 }
@@ -285,16 +289,9 @@ func (r *renderer) body(img *image.RGBA, y int) {
 	}
 }
 
-// transitGlyph stands between a boarding pass's origin and destination.
-func transitGlyph(t string) string {
-	switch t {
-	case "PKTransitTypeAir":
-		return "→"
-	case "PKTransitTypeTrain", "PKTransitTypeBus", "PKTransitTypeBoat":
-		return "⇒"
-	}
-	return "→"
-}
+// transitGlyph stands between a boarding pass's origin and destination
+// (the Go fonts have arrows but no vehicle pictographs).
+func transitGlyph(string) string { return "→" }
 
 // row draws up to four fields side by side: the first left-aligned, the
 // last right-aligned, as Wallet does, unless a field says otherwise.
@@ -358,7 +355,9 @@ func (r *renderer) drawBarcode(img *image.RGBA, sym *symbol, symErr error, bc *p
 	at := image.Pt(box.Min.X+(box.Dx()-sz.X)/2, box.Min.Y+12)
 	sym.draw(img, at)
 	if bc.AltText != "" {
+		r.altText = true
 		r.text(img, bc.AltText, false, 24, ink, box.Min.X+12, at.Y+sz.Y+30, box.Dx()-24, alignCenter)
+		r.altText = false
 	}
 }
 
