@@ -24,7 +24,7 @@ func DefaultIcon() []Variant {
 				// Encoding an in-memory RGBA into a buffer cannot fail.
 				panic("images: default icon: " + err.Error())
 			}
-			defaultIcon = append(defaultIcon, Variant{Name: VariantName(SlotIcon, s), Data: data})
+			defaultIcon = append(defaultIcon, newVariant(VariantName(SlotIcon, s), data))
 		}
 	})
 	return append([]Variant(nil), defaultIcon...)

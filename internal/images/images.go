@@ -8,7 +8,9 @@ package images
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -18,10 +20,18 @@ import (
 	"github.com/walletwallet/walletwallet"
 )
 
-// Variant is one file of a slot, e.g. {"logo@2x.png", pngBytes}.
+// Variant is one file of a slot, e.g. {"logo@2x.png", pngBytes}, with the
+// SHA-1 and CRC-32 of its bytes: the manifest and the zip need both for
+// every pass, and a cached variant is hashed once instead of per pass.
 type Variant struct {
-	Name string
-	Data []byte
+	Name  string
+	Data  []byte
+	SHA1  [sha1.Size]byte
+	CRC32 uint32
+}
+
+func newVariant(name string, data []byte) Variant {
+	return Variant{Name: name, Data: data, SHA1: sha1.Sum(data), CRC32: crc32.ChecksumIEEE(data)}
 }
 
 // Limits on a source image.
@@ -196,7 +206,7 @@ func render(ctx context.Context, field string, src []byte, slot string) ([]Varia
 		if err != nil {
 			return nil, fmt.Errorf("images: encode %s: %w", VariantName(spec.file, scales[i]), err)
 		}
-		out[i] = Variant{Name: VariantName(spec.file, scales[i]), Data: data}
+		out[i] = newVariant(VariantName(spec.file, scales[i]), data)
 	}
 	return out, nil
 }

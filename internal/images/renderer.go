@@ -262,7 +262,7 @@ func (r *Renderer) storedVariants(ctx context.Context, hash, slot string) ([]Var
 		if err != nil {
 			return nil, fmt.Errorf("images: load %s: %w", key, err)
 		}
-		vs = append(vs, Variant{Name: VariantName(slots[slot].file, s), Data: a.Data})
+		vs = append(vs, newVariant(VariantName(slots[slot].file, s), a.Data))
 	}
 	return vs, nil
 }

@@ -3,7 +3,9 @@ package images
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"encoding/base64"
+	"hash/crc32"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +72,11 @@ func sameVariants(t *testing.T, a, b []Variant) {
 	for i := range a {
 		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {
 			t.Fatalf("variant %d differs: %s vs %s", i, a[i].Name, b[i].Name)
+		}
+		for _, v := range []Variant{a[i], b[i]} {
+			if v.SHA1 != sha1.Sum(v.Data) || v.CRC32 != crc32.ChecksumIEEE(v.Data) {
+				t.Fatalf("%s: digests do not match its bytes", v.Name)
+			}
 		}
 	}
 }

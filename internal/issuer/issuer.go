@@ -118,7 +118,7 @@ func imageSlot(slot, style string) string {
 
 func appendVariants(files []pkpass.File, vs []images.Variant) []pkpass.File {
 	for _, v := range vs {
-		files = append(files, pkpass.File{Name: v.Name, Data: v.Data})
+		files = append(files, pkpass.File{Name: v.Name, Data: v.Data, Sums: &pkpass.Sums{SHA1: v.SHA1, CRC32: v.CRC32}})
 	}
 	return files
 }

@@ -42,7 +42,7 @@ func BenchmarkBundle(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	files := []File{{"pass.json", pj}, {"icon.png", testPNG(b, 29, 29)}, {"icon@2x.png", testPNG(b, 58, 58)}, {"icon@3x.png", testPNG(b, 87, 87)}}
+	files := []File{{Name: "pass.json", Data: pj}, {Name: "icon.png", Data: testPNG(b, 29, 29)}, {Name: "icon@2x.png", Data: testPNG(b, 58, 58)}, {Name: "icon@3x.png", Data: testPNG(b, 87, 87)}}
 	sign := func([]byte) ([]byte, error) { return make([]byte, 3000), nil }
 	b.ReportAllocs()
 	for b.Loop() {

@@ -17,6 +17,22 @@ import (
 type File struct {
 	Name string
 	Data []byte
+	// Sums, when set, are Data's SHA-1 and CRC-32 computed earlier (a cached
+	// image's); they must match Data. nil computes them here.
+	Sums *Sums
+}
+
+// Sums are the two digests a bundle needs of each file.
+type Sums struct {
+	SHA1  [sha1.Size]byte
+	CRC32 uint32
+}
+
+func (f *File) sums() Sums {
+	if f.Sums != nil {
+		return *f.Sums
+	}
+	return Sums{SHA1: sha1.Sum(f.Data), CRC32: crc32.ChecksumIEEE(f.Data)}
 }
 
 // Every entry carries the same MS-DOS modification time, 1980-01-01 00:00
@@ -42,15 +58,17 @@ const (
 // is not worth that.
 func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, error) {
 	manifest := make(map[string]string, len(files))
-	for _, f := range files {
+	sums := make([]Sums, len(files))
+	for i := range files {
+		f := &files[i]
 		if err := checkName(f.Name); err != nil {
 			return nil, err
 		}
 		if _, dup := manifest[f.Name]; dup {
 			return nil, fmt.Errorf("pkpass: Bundle: duplicate file %q", f.Name)
 		}
-		sum := sha1.Sum(f.Data)
-		manifest[f.Name] = hex.EncodeToString(sum[:])
+		sums[i] = f.sums()
+		manifest[f.Name] = hex.EncodeToString(sums[i].SHA1[:])
 	}
 	// encoding/json writes map keys sorted: the manifest is deterministic.
 	manifestJSON, err := json.Marshal(manifest)
@@ -74,7 +92,7 @@ func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, e
 	// CreateHeader would always set that flag, and java.util.zip's streaming
 	// reader (what Android wallet apps use) refuses a descriptor on a stored
 	// entry: it cannot find where stored data ends without the sizes.
-	add := func(name string, data []byte) error {
+	add := func(name string, data []byte, crc uint32) error {
 		w, err := zw.CreateRaw(&zip.FileHeader{
 			Name:               name,
 			Method:             zip.Store,
@@ -82,7 +100,7 @@ func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, e
 			ReaderVersion:      zipVersion,
 			ModifiedDate:       zipDate,
 			ModifiedTime:       zipTime,
-			CRC32:              crc32.ChecksumIEEE(data),
+			CRC32:              crc,
 			CompressedSize64:   uint64(len(data)),
 			UncompressedSize64: uint64(len(data)),
 		})
@@ -92,15 +110,15 @@ func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, e
 		_, err = w.Write(data)
 		return err
 	}
-	for _, f := range files {
-		if err := add(f.Name, f.Data); err != nil {
+	for i, f := range files {
+		if err := add(f.Name, f.Data, sums[i].CRC32); err != nil {
 			return nil, fmt.Errorf("pkpass: Bundle: %s: %w", f.Name, err)
 		}
 	}
-	if err := add("manifest.json", manifestJSON); err != nil {
+	if err := add("manifest.json", manifestJSON, crc32.ChecksumIEEE(manifestJSON)); err != nil {
 		return nil, fmt.Errorf("pkpass: Bundle: manifest.json: %w", err)
 	}
-	if err := add("signature", sig); err != nil {
+	if err := add("signature", sig, crc32.ChecksumIEEE(sig)); err != nil {
 		return nil, fmt.Errorf("pkpass: Bundle: signature: %w", err)
 	}
 	if err := zw.Close(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -74,10 +75,10 @@ func TestBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []File{
-		{"pass.json", passJSON},
-		{"icon.png", testPNG(t, 29, 29)},
-		{"icon@2x.png", testPNG(t, 58, 58)},
-		{"logo@3x.png", testPNG(t, 150, 50)},
+		{Name: "pass.json", Data: passJSON},
+		{Name: "icon.png", Data: testPNG(t, 29, 29)},
+		{Name: "icon@2x.png", Data: testPNG(t, 58, 58)},
+		{Name: "logo@3x.png", Data: testPNG(t, 150, 50)},
 	}
 	var fs fakeSign
 	out, err := Bundle(files, fs.sign)
@@ -145,14 +146,14 @@ func TestBundleErrors(t *testing.T) {
 		sign  func([]byte) ([]byte, error)
 		is    error
 	}{
-		{"sign fails", []File{{"pass.json", []byte("{}")}}, func([]byte) ([]byte, error) { return nil, errSign }, errSign},
-		{"duplicate name", []File{{"pass.json", []byte("{}")}, {"pass.json", []byte("{}")}}, okSign, nil},
-		{"reserved manifest", []File{{"manifest.json", []byte("{}")}}, okSign, nil},
-		{"reserved signature", []File{{"signature", []byte("x")}}, okSign, nil},
-		{"empty name", []File{{"", []byte("x")}}, okSign, nil},
-		{"absolute name", []File{{"/etc/passwd", []byte("x")}}, okSign, nil},
-		{"parent name", []File{{"../x.png", []byte("x")}}, okSign, nil},
-		{"nested parent name", []File{{"en.lproj/../../x", []byte("x")}}, okSign, nil},
+		{"sign fails", []File{{Name: "pass.json", Data: []byte("{}")}}, func([]byte) ([]byte, error) { return nil, errSign }, errSign},
+		{"duplicate name", []File{{Name: "pass.json", Data: []byte("{}")}, {Name: "pass.json", Data: []byte("{}")}}, okSign, nil},
+		{"reserved manifest", []File{{Name: "manifest.json", Data: []byte("{}")}}, okSign, nil},
+		{"reserved signature", []File{{Name: "signature", Data: []byte("x")}}, okSign, nil},
+		{"empty name", []File{{Name: "", Data: []byte("x")}}, okSign, nil},
+		{"absolute name", []File{{Name: "/etc/passwd", Data: []byte("x")}}, okSign, nil},
+		{"parent name", []File{{Name: "../x.png", Data: []byte("x")}}, okSign, nil},
+		{"nested parent name", []File{{Name: "en.lproj/../../x", Data: []byte("x")}}, okSign, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,5 +165,32 @@ func TestBundleErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap %v", err, tc.is)
 			}
 		})
+	}
+}
+
+// TestBundlePrecomputedSums: digests given with a file are used as given
+// (the manifest shows them), so callers can hash cached images once.
+func TestBundlePrecomputedSums(t *testing.T) {
+	data := []byte("cached image bytes")
+	sums := &Sums{SHA1: sha1.Sum(data), CRC32: crc32.ChecksumIEEE(data)}
+	var fs fakeSign
+	with, err := Bundle([]File{{Name: "pass.json", Data: []byte("{}")}, {Name: "icon.png", Data: data, Sums: sums}}, fs.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Bundle([]File{{Name: "pass.json", Data: []byte("{}")}, {Name: "icon.png", Data: data}}, fs.sign)
+	if err != nil || !bytes.Equal(with, without) {
+		t.Fatalf("precomputed sums changed the bundle (err %v)", err)
+	}
+	wrong := &Sums{CRC32: 1}
+	out, err := Bundle([]File{{Name: "icon.png", Data: data, Sums: wrong}}, fs.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(fs.got, []byte(`"icon.png":"0000000000000000000000000000000000000000"`)) {
+		t.Errorf("manifest did not use the given SHA-1: %s", fs.got)
+	}
+	if _, err := zip.NewReader(bytes.NewReader(out), int64(len(out))); err != nil {
+		t.Fatal(err)
 	}
 }

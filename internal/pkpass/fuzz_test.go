@@ -24,6 +24,8 @@ func FuzzParseBuild(f *testing.F) {
 		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","locations":[{"latitude":-0,"longitude":1e2,"altitude":null}]}`,
 		"{\"barcodeValue\":\"\xff\"}",
 		`[1,{"a":[null,true,false,-1.5e-3]}]`,
+		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"eventTicket","poster":true,"semantics":{"eventName":"a","venueName":"b","seats":[{"seatRow":"1"}]},"localizations":{"fr":{"a":"b\n\""}}}`,
+		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"boardingPass","transitType":"air","auxiliaryFields":[{"value":"1.5","numberStyle":"decimal"}],"relevantDates":[{"date":"2026-01-01T00:00:00Z"}],"beacons":[{"proximityUUID":"E2C56DB5-DFFB-48D2-B060-D0F5A71096E0","major":1}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -79,7 +81,8 @@ func FuzzParseBuild(f *testing.F) {
 		if _, ok := doc[r.Style()]; !ok {
 			t.Fatalf("pass.json has no %s key", r.Style())
 		}
-		out, err := Bundle([]File{{"pass.json", pj}}, sign)
+		// Localizations become bundle files: their names must always be safe.
+		out, err := Bundle(append([]File{{Name: "pass.json", Data: pj}}, r.LocalizationFiles()...), sign)
 		if err != nil {
 			t.Fatalf("Bundle: %v", err)
 		}
