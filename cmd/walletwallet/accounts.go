@@ -176,6 +176,9 @@ func cmdAccountsUpdate(ctx context.Context, args []string, e env) error {
 	if c.set("monthly-limit") {
 		change.MonthlyLimit = f.limit
 	}
+	if change == (walletwallet.AccountChange{}) {
+		return c.usagef("nothing to change: give at least one of --email, --org, --plan, --monthly-limit")
+	}
 	st, err := openExisting(ctx, c.cfg)
 	if err != nil {
 		return err

@@ -146,6 +146,7 @@ func TestAccountsUpdateAndShow(t *testing.T) {
 		{"update with a negative limit", []string{"accounts", "update", "1", "--monthly-limit", "-3"}, 2, `^$`, "--monthly-limit must be 0 or more"},
 		{"update with a long org", []string{"accounts", "update", "1", "--org", strings.Repeat("x", 65)}, 2, `^$`, "--org must be at most 64"},
 		{"show takes one ID", []string{"accounts", "show", "1", "2"}, 2, `^$`, "exactly one account ID"},
+		{"update without a change", []string{"accounts", "update", "1"}, 2, `^$`, "nothing to change"},
 	})
 }
 
