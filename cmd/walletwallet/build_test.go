@@ -72,7 +72,11 @@ func TestPassBuildWebService(t *testing.T) {
 			if code := run(t.Context(), append([]string{"pass", "build", "-o", "-"}, tc.args...), e); code != 0 {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
-			pj := verifyPass(t, out.Bytes(), ca)
+			var expect []string
+			if tc.wantWarn {
+				expect = []string{"web-service"} // http: iOS would not register it
+			}
+			pj := verifyPass(t, out.Bytes(), ca, expect...)
 			url, hasURL := pj["webServiceURL"]
 			token, hasToken := pj["authenticationToken"]
 			if tc.wantURL == "" {

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,11 +14,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/walletwallet/walletwallet/internal/lint"
 )
 
 // binPath is the walletwallet binary built once for the tests that spawn it.
@@ -225,10 +229,26 @@ func unzip(t testing.TB, blob []byte) map[string][]byte {
 	return files
 }
 
-// verifyPass checks the signature of a .pkpass with openssl against caPEM and
-// the manifest's hashes, and returns pass.json.
-func verifyPass(t testing.TB, blob []byte, caPEM string) map[string]any {
+// verifyPass checks the signature of a .pkpass with openssl against caPEM,
+// the manifest's hashes and the project's linter (apart from the checks a
+// test expects to fail), and returns pass.json.
+func verifyPass(t testing.TB, blob []byte, caPEM string, expectLint ...string) map[string]any {
 	t.Helper()
+	if pem, err := os.ReadFile(caPEM); err == nil {
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pem)
+		rep := lint.Check(blob, lint.Options{Roots: roots})
+		for _, f := range rep.Findings {
+			if f.Severity == lint.Error && !slices.Contains(expectLint, f.Check) {
+				t.Errorf("pass fails lint: %s", f)
+			}
+		}
+		for _, c := range expectLint {
+			if !rep.Has(c) {
+				t.Errorf("lint does not report %s: %v", c, rep.Findings)
+			}
+		}
+	}
 	files := unzip(t, blob)
 	dir := t.TempDir()
 	for _, name := range []string{"manifest.json", "signature"} {

@@ -21,6 +21,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/images"
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/lint"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
@@ -233,9 +234,13 @@ func (h *harness) count(key string) int {
 	return int(h.usage(key)["count"].(float64))
 }
 
-// passJSON unzips a .pkpass and returns its pass.json as a map, plus the file names.
+// passJSON unzips a .pkpass and returns its pass.json as a map, plus the
+// file names. Every pass it sees must pass the project's linter.
 func passJSON(t *testing.T, blob []byte) (map[string]any, map[string][]byte) {
 	t.Helper()
+	if rep := lint.Check(blob, lint.Options{}); rep.Errors() > 0 {
+		t.Errorf("pass fails lint: %v", rep.Findings)
+	}
 	zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
 	if err != nil {
 		t.Fatalf("not a zip: %v", err)
