@@ -53,6 +53,8 @@ type Meta struct {
 	FirstIssued time.Time
 	// AccountOrg is the account's default organizationName ("" = none).
 	AccountOrg string
+	// Voided builds the withdrawn version ("voided": true in pass.json).
+	Voided bool
 }
 
 // Build signs the pass described by req and m.
@@ -82,6 +84,7 @@ func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]
 		WebServiceURL: is.WebServiceURL,
 		DefaultOrg:    org,
 		FirstIssued:   m.FirstIssued,
+		Voided:        m.Voided,
 	})
 	if err != nil {
 		return nil, err
@@ -139,7 +142,7 @@ func (is *Issuer) Rebuild(ctx context.Context, p *walletwallet.Pass) (_ []byte, 
 		}
 		org = a.Org
 	}
-	return is.Build(ctx, req, Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: p.FirstIssued, AccountOrg: org})
+	return is.Build(ctx, req, Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: p.FirstIssued, AccountOrg: org, Voided: p.Voided})
 }
 
 // NewSerial returns a random UUIDv4 (RFC 9562) string.

@@ -23,6 +23,8 @@ type PassInfo struct {
 	DefaultOrg string
 	// FirstIssued anchors expirationDate = FirstIssued + ExpirationDays*24h.
 	FirstIssued time.Time
+	// Voided marks the pass withdrawn: Wallet shows it as void.
+	Voided bool
 }
 
 // passKeys is pass.json's top-level key order, so equal requests render to
@@ -35,7 +37,7 @@ var passKeys = []string{
 	"backgroundColor", "foregroundColor", "labelColor", "barcodes", "locations", "expirationDate",
 	"relevantDate", "relevantDates", "beacons", "maxDistance", "groupingIdentifier",
 	"sharingProhibited", "appLaunchURL", "associatedStoreIdentifiers", "userInfo", "semantics",
-	"preferredStyleSchemes", "eventLogoText", "nfc",
+	"preferredStyleSchemes", "eventLogoText", "nfc", "voided",
 	StyleGeneric, StyleStoreCard, StyleEventTicket, StyleCoupon, StyleBoardingPass,
 }
 
@@ -89,6 +91,12 @@ var derivedKeys = map[string]func(c *passCtx) any{
 		return exp.Truncate(time.Second).Format(time.RFC3339)
 	},
 	"relevantDate": func(c *passCtx) any { return relevantDate(c.r) },
+	"voided": func(c *passCtx) any {
+		if !c.info.Voided {
+			return nil
+		}
+		return true
+	},
 	"preferredStyleSchemes": func(c *passCtx) any {
 		if !c.r.Poster {
 			return nil
