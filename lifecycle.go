@@ -12,7 +12,7 @@ import (
 
 // ErrPassVoided is returned (wrapped) by writes to a voided pass. It is a
 // conflict with the pass's state, not a retry signal: compare with errors.Is.
-var ErrPassVoided = &Error{Code: ECONFLICT, Message: "the pass is voided: a voided pass cannot be changed"}
+var ErrPassVoided = &Error{Code: ECONFLICT, Message: "this pass is voided: a voided pass cannot be updated or patched"}
 
 // shareIDBytes random bytes make a 24-character share id (the contract asks
 // for at least 22 URL-safe characters).

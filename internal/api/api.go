@@ -13,32 +13,32 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/passes"
 	"github.com/walletwallet/walletwallet/internal/pkpass"
 )
 
 // MaxBody is the largest request body the API reads.
 const MaxBody = 1 << 20
 
-// Store is the part of walletwallet.Store the API uses.
+// Store is the part of walletwallet.Store the API uses: key lookup and
+// what the pass operations need.
 type Store interface {
 	AccountByKey(ctx context.Context, hash []byte) (*walletwallet.Account, error)
-	Usage(ctx context.Context, accountID int64, month string) (int64, error)
-	CreatePass(ctx context.Context, p *walletwallet.Pass, q walletwallet.Quota) error
-	Pass(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, error)
-	UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q walletwallet.Quota) (*walletwallet.UpdateResult, error)
 	Signup(ctx context.Context, a *walletwallet.Account, k *walletwallet.APIKey) error
+	passes.Store
 }
 
 // Builder signs a pass, or lists what its bundle holds for the preview (issuer.Issuer).
 type Builder interface {
 	Build(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]byte, error)
+	Rebuild(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
 	Contents(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]pkpass.File, error)
 }
 
@@ -54,7 +54,9 @@ type Options struct {
 	Builder    Builder
 	Blobs      Blobs
 	PassTypeID string
-	Logger     *slog.Logger
+	// PublicURL is WW_PUBLIC_URL without the trailing slash (share links).
+	PublicURL string
+	Logger    *slog.Logger
 	// Now is the clock (tests move it across months and trial ends).
 	Now func() time.Time
 	// Signup serves POST /api/signup (WW_SIGNUP=open); without it the route
@@ -63,12 +65,14 @@ type Options struct {
 	// PushEnqueued is called after a changed PUT enqueued push work, so the
 	// local worker starts at once instead of at its next poll.
 	PushEnqueued func()
+	// Passes performs the operations; nil builds one from the fields above.
+	Passes *passes.Service
 }
 
 type server struct {
 	Options
-	putLocks [256]sync.Mutex
-	signups  signupLimiter
+	passes  *passes.Service
+	signups signupLimiter
 }
 
 // Register adds the API routes to rt.
@@ -82,9 +86,26 @@ func Register(rt *jsonhttp.Router, o Options) {
 	if o.PushEnqueued == nil {
 		o.PushEnqueued = func() {}
 	}
-	s := &server{Options: o}
-	rt.Handle(http.MethodPost, "/api/pkpass", jsonhttp.HandlerFunc(s.createPass))
+	if o.Passes == nil {
+		o.Passes = passes.New(passes.Options{
+			Store: o.Store, Builder: o.Builder, PassTypeID: o.PassTypeID,
+			PublicURL: o.PublicURL, Now: o.Now, PushEnqueued: o.PushEnqueued,
+		})
+	}
+	s := &server{Options: o, passes: o.Passes}
+	// The binary face: answers are signed passes.
+	rt.Handle(http.MethodPost, "/api/pkpass", jsonhttp.HandlerFunc(s.createPkpass))
+	rt.Handle(http.MethodGet, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.getPkpass))
 	rt.Handle(http.MethodPut, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.updatePass))
+	rt.Handle(http.MethodPatch, "/api/pkpass/{serial}", jsonhttp.HandlerFunc(s.patchPass))
+	rt.Handle(http.MethodPost, "/api/pkpasses", jsonhttp.HandlerFunc(s.createBundle))
+	// The resource face: answers are JSON.
+	rt.Handle(http.MethodPost, "/api/passes", jsonhttp.HandlerFunc(s.createPassJSON))
+	rt.Handle(http.MethodGet, "/api/passes", jsonhttp.HandlerFunc(s.listPasses))
+	rt.Handle(http.MethodGet, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.getPass))
+	rt.Handle(http.MethodPut, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.updatePass))
+	rt.Handle(http.MethodPatch, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.patchPass))
+	rt.Handle(http.MethodDelete, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.voidPass))
 	rt.Handle(http.MethodGet, "/api/auth/usage", jsonhttp.HandlerFunc(s.usage))
 	rt.Handle(http.MethodPost, "/api/preview", jsonhttp.HandlerFunc(s.postPreview))
 	if o.Signup {
@@ -103,15 +124,15 @@ func CORS(next http.Handler) http.Handler {
 		}
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "X-Serial-Number, X-Request-Id")
+		h.Set("Access-Control-Expose-Headers", "X-Serial-Number, X-Serial-Numbers, X-Pass-Url, Location, Idempotent-Replayed, X-Request-Id")
 		if r.Method == http.MethodOptions {
 			method := r.Header.Get("Access-Control-Request-Method")
 			if method == "" {
-				method = "GET, POST, PUT"
+				method = "GET, POST, PUT, PATCH, DELETE"
 			}
 			h.Set("Access-Control-Allow-Methods", method+", OPTIONS")
 			// A "*" would not cover Authorization, so name the headers.
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
 			h.Set("Access-Control-Max-Age", "86400")
 			h.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 			w.WriteHeader(http.StatusNoContent)
@@ -173,9 +194,18 @@ func (s *server) authenticate(r *http.Request) (*walletwallet.Account, error) {
 
 // readJSON enforces the content type and the body limit, and returns the body.
 func readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readBody(w, r, "application/json")
+}
+
+// readPatch is readJSON for a merge patch, which may say so in its type.
+func readPatch(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readBody(w, r, "application/merge-patch+json", "application/json")
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, types ...string) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, walletwallet.Errorf(walletwallet.EMEDIATYPE, "Content-Type must be application/json")
+	if err != nil || !slices.Contains(types, mt) {
+		return nil, walletwallet.Errorf(walletwallet.EMEDIATYPE, "Content-Type must be %s", strings.Join(types, " or "))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
@@ -186,33 +216,6 @@ func readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, walletwallet.Errorf(walletwallet.EINVALID, "could not read the request body: %v", err)
 	}
 	return body, nil
-}
-
-// quotaError is the 429 answer with the fields the API page documents.
-func quotaError(now time.Time) error {
-	reset := walletwallet.NextMonthStart(now).Format("2006-01-02")
-	return &walletwallet.Error{
-		Code:    walletwallet.EQUOTA,
-		Message: "Rate limit exceeded",
-		Extra: map[string]string{
-			"resetDate": reset,
-			"message":   "Monthly limit reached. Resets on " + reset,
-		},
-	}
-}
-
-// checkQuota is a cheap early refusal before the expensive signature; the
-// store's atomic check in the write transaction is the one that counts.
-func (s *server) checkQuota(ctx context.Context, a *walletwallet.Account, now time.Time) (walletwallet.Quota, error) {
-	q := walletwallet.Quota{Month: walletwallet.Month(now), Limit: a.Limit(now)}
-	used, err := s.Store.Usage(ctx, a.ID, q.Month)
-	if err != nil {
-		return q, err
-	}
-	if used >= q.Limit {
-		return q, quotaError(now)
-	}
-	return q, nil
 }
 
 func (s *server) usage(w http.ResponseWriter, r *http.Request) error {

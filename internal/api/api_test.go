@@ -499,8 +499,8 @@ func TestRoutesAndCORS(t *testing.T) {
 				t.Errorf("Allow %q", r.header.Get("Allow"))
 			}
 		}},
-		{"delete pass", "DELETE", "/api/pkpass/abc", nil, 405, func(t *testing.T, r *response) {
-			if r.header.Get("Allow") != "PUT" {
+		{"delete pkpass", "DELETE", "/api/pkpass/abc", nil, 405, func(t *testing.T, r *response) {
+			if r.header.Get("Allow") != "GET, HEAD, PATCH, PUT" {
 				t.Errorf("Allow %q", r.header.Get("Allow"))
 			}
 		}},

@@ -1,21 +1,23 @@
 package api
 
 import (
-	"context"
-	"hash/fnv"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
-	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/passes"
 	"github.com/walletwallet/walletwallet/internal/pkpass"
 )
 
-// parseRequest authenticates, reads and validates a POST or PUT body, and
-// applies the plan gate.
+// The /api/passes resource: a pass as JSON, with its life (read, list,
+// replace, patch, void). The rules are the passes package's; these handlers
+// only translate HTTP.
+
+// parseRequest authenticates, reads and validates a POST body, and applies
+// the plan gate (for the preview, which stores nothing).
 func (s *server) parseRequest(w http.ResponseWriter, r *http.Request, now time.Time) (*walletwallet.Account, *pkpass.Request, []byte, string, error) {
 	a, err := s.authenticate(r)
 	if err != nil {
@@ -35,52 +37,173 @@ func (s *server) parseRequest(w http.ResponseWriter, r *http.Request, now time.T
 	return a, req, canon, hash, nil
 }
 
-func (s *server) createPass(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	now := s.Now()
-	a, req, canon, hash, err := s.parseRequest(w, r, now)
+// idempotencyKey reads the optional Idempotency-Key header; sent twice it
+// is a 400, since the two could disagree.
+func idempotencyKey(r *http.Request) (string, bool, error) {
+	vals := r.Header.Values("Idempotency-Key")
+	switch len(vals) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return vals[0], true, passes.CheckIdempotencyKey(vals[0])
+	}
+	return "", false, walletwallet.Errorf(walletwallet.EINVALID, "Idempotency-Key must be sent once")
+}
+
+// createOptions reads what a creating request may add to its body.
+func createOptions(r *http.Request, e passes.Endpoint) (passes.CreateOptions, error) {
+	key, _, err := idempotencyKey(r)
+	return passes.CreateOptions{IdempotencyKey: key, Endpoint: e}, err
+}
+
+func markReplayed(w http.ResponseWriter, c *passes.Created) {
+	if c.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+}
+
+type createdAnswer struct {
+	SerialNumber string `json:"serialNumber"`
+	LastUpdated  int64  `json:"lastUpdated"`
+	ShareURL     string `json:"shareUrl"`
+	ApplePass    string `json:"applePass"`
+}
+
+// createPassJSON is POST /api/passes: POST /api/pkpass's rules, a JSON answer.
+func (s *server) createPassJSON(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.authenticate(r)
 	if err != nil {
 		return err
 	}
-	q, err := s.checkQuota(ctx, a, now)
+	o, err := createOptions(r, passes.EndpointPasses)
 	if err != nil {
 		return err
 	}
-	// Millisecond precision is what the web service's tags carry.
-	issued := now.UTC().Truncate(time.Millisecond)
-	p := &walletwallet.Pass{
-		PassTypeID:   s.PassTypeID,
-		Serial:       issuer.NewSerial(),
-		AuthToken:    issuer.NewAuthToken(),
-		AccountID:    a.ID,
-		Request:      canon,
-		Hash:         hash,
-		FirstIssued:  issued,
-		LastModified: issued,
-	}
-	p.Blob, err = s.Builder.Build(ctx, req, issuer.Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: issued, AccountOrg: a.Org})
+	body, err := readJSON(w, r)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.CreatePass(ctx, p, q); err != nil {
-		if walletwallet.ErrorCode(err) == walletwallet.EQUOTA {
-			return quotaError(now)
-		}
+	c, err := s.passes.Create(r.Context(), a, body, o)
+	if err != nil {
 		return err
 	}
-	writePass(w, req.Slug(), p.Serial, p.Blob)
+	p := c.Passes[0]
+	blob, err := s.passes.Blob(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	markReplayed(w, c)
+	w.Header().Set("Location", "/api/passes/"+p.Serial)
+	jsonhttp.WriteJSON(w, http.StatusCreated, createdAnswer{
+		SerialNumber: p.Serial,
+		LastUpdated:  p.LastModified.UnixMilli(),
+		ShareURL:     s.passes.ShareURL(p),
+		ApplePass:    base64.StdEncoding.EncodeToString(blob),
+	})
 	return nil
 }
 
-func writePass(w http.ResponseWriter, slug, serial string, blob []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/vnd.apple.pkpass")
-	h.Set("Content-Disposition", `attachment; filename="`+slug+`.pkpass"`)
-	h.Set("X-Serial-Number", serial)
-	h.Set("Content-Length", strconv.Itoa(len(blob)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(blob)
+type passStatus string
+
+func statusOf(voided bool) passStatus {
+	if voided {
+		return passStatus(walletwallet.StatusVoided)
+	}
+	return passStatus(walletwallet.StatusActive)
+}
+
+type passAnswer struct {
+	SerialNumber       string          `json:"serialNumber"`
+	PassTypeIdentifier string          `json:"passTypeIdentifier"`
+	Status             passStatus      `json:"status"`
+	CreatedAt          int64           `json:"createdAt"`
+	LastUpdated        int64           `json:"lastUpdated"`
+	Devices            int             `json:"devices"`
+	Installs           int             `json:"installs"`
+	ShareURL           string          `json:"shareUrl"`
+	TemplateID         *string         `json:"templateId"`
+	Request            json.RawMessage `json:"request"`
+}
+
+func (s *server) getPass(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.passes.Get(r.Context(), a, r.PathValue("serial"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, passAnswer{
+		SerialNumber:       p.Serial,
+		PassTypeIdentifier: p.PassTypeID,
+		Status:             statusOf(p.Voided),
+		CreatedAt:          p.FirstIssued.UnixMilli(),
+		LastUpdated:        p.LastModified.UnixMilli(),
+		Devices:            p.Devices,
+		Installs:           p.Installs,
+		ShareURL:           s.passes.ShareURL(p),
+		// The stored canonical body is JSON: it is sent as the object it is.
+		Request: json.RawMessage(p.Request),
+	})
+	return nil
+}
+
+type listEntry struct {
+	SerialNumber string     `json:"serialNumber"`
+	Status       passStatus `json:"status"`
+	CreatedAt    int64      `json:"createdAt"`
+	LastUpdated  int64      `json:"lastUpdated"`
+	Devices      int        `json:"devices"`
+	TemplateID   *string    `json:"templateId"`
+}
+
+type listAnswer struct {
+	Passes     []listEntry `json:"passes"`
+	NextCursor *string     `json:"nextCursor"`
+}
+
+// listParams are the query parameters GET /api/passes reads; others are
+// refused like unknown body fields.
+var listParams = []string{"limit", "cursor", "status"}
+
+func (s *server) listPasses(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	for k, vs := range q {
+		known := false
+		for _, p := range listParams {
+			known = known || k == p
+		}
+		if !known {
+			return walletwallet.Errorf(walletwallet.EINVALID, "unknown query parameter %q: only limit, cursor and status", k)
+		}
+		if len(vs) > 1 {
+			return walletwallet.Errorf(walletwallet.EINVALID, "%s must be given once", k)
+		}
+	}
+	page, err := s.passes.List(r.Context(), a, passes.ListOptions{Limit: q.Get("limit"), Cursor: q.Get("cursor"), Status: q.Get("status")})
+	if err != nil {
+		return err
+	}
+	ans := listAnswer{Passes: make([]listEntry, len(page.Passes))}
+	for i, p := range page.Passes {
+		ans.Passes[i] = listEntry{
+			SerialNumber: p.Serial,
+			Status:       statusOf(p.Voided),
+			CreatedAt:    p.FirstIssued.UnixMilli(),
+			LastUpdated:  p.LastModified.UnixMilli(),
+			Devices:      p.Devices,
+		}
+	}
+	if page.NextCursor != "" {
+		ans.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, ans)
+	return nil
 }
 
 type updateAnswer struct {
@@ -90,102 +213,76 @@ type updateAnswer struct {
 	Unchanged       bool   `json:"unchanged"`
 }
 
+func writeUpdated(w http.ResponseWriter, u *passes.Updated) {
+	writeJSON(w, updateAnswer{
+		SerialNumber:    u.Serial,
+		LastUpdated:     u.LastModified.UnixMilli(),
+		NotifiedDevices: u.NotifiedDevices,
+		Unchanged:       u.Unchanged,
+	})
+}
+
+// updatePass is PUT on /api/pkpass/{serial} and /api/passes/{serial}.
 func (s *server) updatePass(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	now := s.Now()
-	serial := r.PathValue("serial")
-	a, req, canon, hash, err := s.parseRequest(w, r, now)
+	a, err := s.authenticate(r)
 	if err != nil {
 		return err
 	}
-	// PUTs to one pass are serialized in this process, so they do not race
-	// each other into the store's stale check (each attempt signs a pass). A
-	// PUT on another instance can still change the pass between our read
-	// and our write: the store then says ECONFLICT and we start over.
-	mu := s.passLock(serial)
-	mu.Lock()
-	defer mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		ans, err := s.updateOnce(ctx, a, req, canon, hash, serial, now)
-		if walletwallet.ErrorCode(err) == walletwallet.ECONFLICT && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if ans.NotifiedDevices > 0 {
-			s.PushEnqueued()
-		}
-		writeJSON(w, ans)
-		return nil
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
 	}
+	u, err := s.passes.Update(r.Context(), a, r.PathValue("serial"), body)
+	if err != nil {
+		return err
+	}
+	writeUpdated(w, u)
+	return nil
 }
 
-func (s *server) updateOnce(ctx context.Context, a *walletwallet.Account, req *pkpass.Request, canon []byte, hash, serial string, now time.Time) (*updateAnswer, error) {
-	notFound := walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass with serial number %q", serial)
-	p, err := s.ownedPass(ctx, a, serial, "update")
+// patchPass is PATCH on /api/pkpass/{serial} and /api/passes/{serial}.
+func (s *server) patchPass(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.authenticate(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if p.Hash == hash {
-		return &updateAnswer{SerialNumber: serial, LastUpdated: p.LastModified.UnixMilli(), Unchanged: true}, nil
-	}
-	q, err := s.checkQuota(ctx, a, now)
+	patch, err := readPatch(w, r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	modified := nextVersionTime(p.LastModified, now)
-	blob, err := s.Builder.Build(ctx, req, issuer.Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: p.FirstIssued, AccountOrg: a.Org})
+	u, err := s.passes.Patch(r.Context(), a, r.PathValue("serial"), patch)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res, err := s.Store.UpdatePass(ctx, &walletwallet.PassUpdate{
-		PassTypeID:   s.PassTypeID,
-		Serial:       serial,
-		AccountID:    a.ID,
-		Request:      canon,
-		Hash:         hash,
-		PrevHash:     p.Hash,
-		LastModified: modified,
-		Blob:         blob,
-	}, q)
-	switch walletwallet.ErrorCode(err) {
-	case "":
-	case walletwallet.EQUOTA:
-		return nil, quotaError(now)
-	case walletwallet.ENOTFOUND:
-		return nil, notFound
-	default:
-		return nil, err
+	writeUpdated(w, u)
+	return nil
+}
+
+type voidAnswer struct {
+	SerialNumber    string     `json:"serialNumber"`
+	LastUpdated     int64      `json:"lastUpdated"`
+	NotifiedDevices int        `json:"notifiedDevices"`
+	Status          passStatus `json:"status"`
+}
+
+func (s *server) voidPass(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.authenticate(r)
+	if err != nil {
+		return err
 	}
-	if res.Unchanged {
-		return &updateAnswer{SerialNumber: serial, LastUpdated: res.LastModified.UnixMilli(), Unchanged: true}, nil
+	u, err := s.passes.Void(r.Context(), a, r.PathValue("serial"))
+	if err != nil {
+		return err
 	}
-	return &updateAnswer{SerialNumber: serial, LastUpdated: res.LastModified.UnixMilli(), NotifiedDevices: res.NotifiedDevices}, nil
+	writeJSON(w, voidAnswer{
+		SerialNumber:    u.Serial,
+		LastUpdated:     u.LastModified.UnixMilli(),
+		NotifiedDevices: u.NotifiedDevices,
+		Status:          statusOf(true),
+	})
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	jsonhttp.WriteJSON(w, http.StatusOK, v)
-}
-
-// nextVersionTime stamps a new version of a pass last modified at prev.
-// Devices revalidate with If-Modified-Since, an HTTP date of whole seconds,
-// so each version gets a later second than the one before: a device holding
-// version 1 must never be told 304 for a version 2 of the same second. Under
-// more than one change a second to one pass the stamp runs ahead of the
-// clock by at most the backlog, and catches up when the changes slow down.
-func nextVersionTime(prev, now time.Time) time.Time {
-	t := now.UTC().Truncate(time.Millisecond)
-	if floor := prev.Truncate(time.Second).Add(time.Second); t.Before(floor) {
-		t = floor
-	}
-	return t
-}
-
-// passLock returns the lock serializing PUTs to serial: one of a fixed set,
-// chosen by hash, so the set never grows.
-func (s *server) passLock(serial string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(serial))
-	return &s.putLocks[h.Sum32()%uint32(len(s.putLocks))]
 }

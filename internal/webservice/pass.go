@@ -11,7 +11,7 @@ import (
 
 // Last-Modified carries whole seconds while lastModified has milliseconds.
 // The API stamps every new version of a pass in a later second than the one
-// before (see api.nextVersionTime), so a version's second identifies it and
+// before (see passes.NextVersionTime), so a version's second identifies it and
 // "304 iff the version's second <= If-Modified-Since" never hides a newer
 // version from a device that holds an older one of the same second.
 

@@ -1,4 +1,4 @@
-package api
+package passes
 
 import (
 	"testing"
@@ -21,7 +21,7 @@ func TestNextVersionTime(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nextVersionTime(tc.prev, tc.now)
+			got := NextVersionTime(tc.prev, tc.now)
 			if !got.Equal(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
