@@ -19,7 +19,9 @@ import (
 	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/passblob"
+	"github.com/walletwallet/walletwallet/internal/passes"
 	"github.com/walletwallet/walletwallet/internal/push"
+	"github.com/walletwallet/walletwallet/internal/share"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
 	"github.com/walletwallet/walletwallet/internal/webservice"
@@ -76,9 +78,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 	rt := jsonhttp.NewRouter()
 	// One source of current blobs, so a pass whose blob is missing is signed
-	// once however many callers (API, web service) ask for it together.
+	// once however many callers (API, share links, web service) ask for it together.
 	blobs := passblob.New(st, is, log)
-	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, Logger: log, Signup: cfg.SignupOpen()})
+	// One service performs the pass operations for every face (API, share links).
+	svc := passes.New(passes.Options{
+		Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL,
+	})
+	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: svc})
+	share.Register(rt, share.Options{Store: st, Blobs: blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {

@@ -88,7 +88,7 @@ func Register(rt *jsonhttp.Router, o Options) {
 	}
 	if o.Passes == nil {
 		o.Passes = passes.New(passes.Options{
-			Store: o.Store, Builder: o.Builder, PassTypeID: o.PassTypeID,
+			Store: o.Store, Builder: o.Builder, Blobs: o.Blobs, PassTypeID: o.PassTypeID,
 			PublicURL: o.PublicURL, Now: o.Now, PushEnqueued: o.PushEnqueued,
 		})
 	}

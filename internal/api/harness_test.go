@@ -22,8 +22,11 @@ import (
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/lint"
+	"github.com/walletwallet/walletwallet/internal/passes"
+	"github.com/walletwallet/walletwallet/internal/share"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
+	"github.com/walletwallet/walletwallet/internal/store/pgtest"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
 
@@ -93,6 +96,24 @@ func newHarnessWithFetcher(t *testing.T, f *images.Fetcher) *harness {
 	return h
 }
 
+// newPGHarness is newHarness on a fresh PostgreSQL database (skipped
+// without scripts/with-postgres.sh, except in CI).
+func newPGHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}, dbURL: pgtest.FreshDatabase(t)}
+	h.start()
+	return h
+}
+
+// eachBackend runs fn against a harness on SQLite and one on PostgreSQL.
+func eachBackend(t *testing.T, fn func(t *testing.T, h *harness)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newPGHarness(t)) })
+}
+
+// publicURL is WW_PUBLIC_URL of the harness.
+const publicURL = "https://passes.example.test"
+
 func (h *harness) start() {
 	t := h.t
 	var st walletwallet.Store
@@ -110,11 +131,14 @@ func (h *harness) start() {
 	is := &issuer.Issuer{
 		Signer: id, PassTypeID: id.PassTypeID, TeamID: id.TeamID,
 		Images:        images.NewRenderer(images.Options{Store: st, Fetcher: h.fetcher}),
-		WebServiceURL: "https://passes.example.test/", DefaultOrg: "WalletWallet", Accounts: st,
+		WebServiceURL: publicURL + "/", DefaultOrg: "WalletWallet", Accounts: st,
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	rt := jsonhttp.NewRouter()
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, Logger: log, Now: h.clock, Signup: h.signup, PushEnqueued: func() { h.kicks.Add(1) }})
+	kick := func() { h.kicks.Add(1) }
+	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Now: h.clock, PushEnqueued: kick})
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, PushEnqueued: kick, Passes: svc, Signup: h.signup})
+	share.Register(rt, share.Options{Store: st, Blobs: svc, Accounts: st, PublicURL: publicURL, DefaultOrg: "WalletWallet", Logger: log})
 	h.srv = httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))
 	t.Cleanup(h.stop)
 }

@@ -35,10 +35,18 @@ type Builder interface {
 	Rebuild(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
 }
 
+// Blobs gives the signed .pkpass of a stored version.
+type Blobs interface {
+	Current(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
+}
+
 // Options wires a Service.
 type Options struct {
-	Store      Store
-	Builder    Builder
+	Store   Store
+	Builder Builder
+	// Blobs, when set, gives the current signed pass (passblob.Source, which
+	// shares one rebuild among concurrent callers); nil rebuilds here.
+	Blobs      Blobs
 	PassTypeID string
 	// PublicURL is WW_PUBLIC_URL without the trailing slash; share links start with it.
 	PublicURL string
@@ -106,6 +114,9 @@ func (s *Service) Get(ctx context.Context, a *walletwallet.Account, serial strin
 func (s *Service) Blob(ctx context.Context, p *walletwallet.Pass) ([]byte, error) {
 	if p.Blob != nil {
 		return p.Blob, nil
+	}
+	if s.Blobs != nil {
+		return s.Blobs.Current(ctx, p)
 	}
 	b, err := s.Builder.Rebuild(ctx, p)
 	if err != nil {

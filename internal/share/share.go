@@ -8,8 +8,6 @@ package share
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -53,31 +51,6 @@ const (
 	RoutePass = "/p/{shareID}/pass.pkpass"
 )
 
-// idBytes random bytes make a 24-character id: above the contract's 22.
-const idBytes = 18
-
-// NewID returns a fresh share id: 144 random bits, URL-safe base64.
-func NewID() string {
-	var b [idBytes]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// ValidID reports whether s has the shape of the ids NewID makes; another
-// string names no pass and is answered 404 before any query.
-func ValidID(s string) bool {
-	if len(s) != base64.RawURLEncoding.EncodedLen(idBytes) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // URL is the share link of a share id.
 func URL(publicURL, shareID string) string { return publicURL + "/p/" + shareID }
 
@@ -97,7 +70,7 @@ var errGone = walletwallet.Errorf(walletwallet.ENOTFOUND, "no pass behind this l
 
 func (s *server) lookup(r *http.Request) (*walletwallet.Pass, error) {
 	id := r.PathValue("shareID")
-	if !ValidID(id) {
+	if !walletwallet.ValidShareID(id) {
 		return nil, errGone
 	}
 	p, err := s.Store.PassByShareID(r.Context(), id)
