@@ -112,4 +112,3 @@ func TestRenderVoided(t *testing.T) {
 		t.Errorf("voided page:\n%s", s)
 	}
 }
-
