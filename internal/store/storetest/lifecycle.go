@@ -151,11 +151,13 @@ func init() {
 						if i%3 == 0 {
 							p.FirstIssued = t0.Add(time.Duration(i%40)*time.Millisecond + 500*time.Microsecond)
 						}
+						// Marked before it exists, so the lister never takes it
+						// for a pass that was there from the start.
+						inserted.Store(p.Serial, true)
 						if err := s.CreatePass(ctx, p, bigQuota); err != nil {
 							t.Error(err)
 							return
 						}
-						inserted.Store(p.Serial, true)
 					}
 				}()
 			}
