@@ -2,12 +2,15 @@
 # Installs the system packages some tests use, when they are missing and we
 # run in CI as root: chromium (the dashboard's browser tests) and
 # python3-zxing-cpp (a second barcode decoder for the preview tests; gozxing
-# has no PDF417 reader). Elsewhere it only says what is missing: those tests
+# has no PDF417 reader), curl and jq (the API reference's shell examples are
+# run as written). Elsewhere it only says what is missing: those tests
 # then skip, except under CI=true, where they fail.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 /usr/bin/python3 -c 'import zxingcpp, numpy' 2>/dev/null || missing+=(python3-zxing-cpp python3-numpy)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
 	apt-get update
