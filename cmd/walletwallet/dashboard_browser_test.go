@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,9 +40,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	env["WW_SIGNUP"] = "open"
 	p := startServer(t, env)
 	key := newKey(t, env, "--plan", "pro")
+	// The first pass carries markup in its strings: the dashboard must show
+	// it as text.
+	hostileLabel, hostileValue := `<img src=x onerror="window.__xss=1">`, `</td><script>window.__xss=2</script>`
 	var serials []string
 	for i := range 2 {
-		r := call(t, "POST", p.URL+"/api/pkpass", strings.Replace(bayroast, "LOYALTY-98765", "LOYALTY-"+strconv.Itoa(i), 1), bearer(key), jsonCT)
+		body := strings.Replace(bayroast, "LOYALTY-98765", "LOYALTY-"+strconv.Itoa(i), 1)
+		if i == 0 {
+			hl, _ := json.Marshal(hostileLabel)
+			hv, _ := json.Marshal(hostileValue)
+			body = strings.Replace(body, `{"label": "CARD", "value": "Coffee Rewards"}`, `{"label": `+string(hl)+`, "value": `+string(hv)+`}`, 1)
+		}
+		r := call(t, "POST", p.URL+"/api/pkpass", body, bearer(key), jsonCT)
 		if r.status != 200 {
 			t.Fatalf("POST: %d %s", r.status, r.body)
 		}
@@ -102,6 +112,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("pass preview margin pixel %s, want the dark preset 17,24,39", got)
 	}
 	tb.screenshot("04-pass")
+	if hasPasses {
+		cells := eval[string](tb, `[...document.querySelectorAll("#pass-fields td")].map(td => td.textContent).join("|")`)
+		if !strings.Contains(cells, hostileLabel+"|"+hostileValue) {
+			t.Errorf("the fields table does not show the markup as text: %q", cells)
+		}
+		if n := eval[int](tb, `document.querySelectorAll("#pass-fields img, #pass-fields script").length + (window.__xss ? 100 : 0)`); n != 0 {
+			t.Errorf("a customer string became markup (%d)", n)
+		}
+	}
 
 	// The designer: the preview follows the form, errors sit by the field.
 	tb.do("designer", chromedp.Navigate(p.URL+"/#/designer"))
