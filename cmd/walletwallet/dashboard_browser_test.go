@@ -57,7 +57,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		serials = append(serials, r.header.Get("X-Serial-Number"))
 	}
-	hasPasses := has(t, p, key, "GET", "/api/passes")
+	// The pass resource (list, detail, void) and share pages are part of
+	// the server now; the dashboard still hides them on one without.
+	if !has(t, p, key, "GET", "/api/passes") {
+		t.Fatal("the server has no GET /api/passes")
+	}
 	// The dashboard probes for the optional endpoints; the browser logs the
 	// 404 of each one it does not find.
 	for _, path := range []string{"/api/passes?limit=1", "/api/templates", "/api/webhooks"} {
@@ -97,29 +101,22 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 
-	// Open a pass: from the list when the server has one, else by address.
-	if hasPasses {
-		tb.do("passes", chromedp.Navigate(p.URL+"/#/passes"))
-		tb.waitJS("the list", `document.querySelector('#passes-body tr[data-serial="`+serials[0]+`"] a')`)
-		tb.screenshot("03-passes")
-		tb.do("open a pass", chromedp.Click(chromedp.CSS(`#passes-body tr[data-serial="`+serials[0]+`"] a`)))
-	} else {
-		t.Log("this server has no GET /api/passes yet: opening the pass by its address")
-		tb.do("open a pass", chromedp.Navigate(p.URL+"/#/pass/"+serials[0]))
-	}
+	// Open a pass from the list.
+	tb.do("passes", chromedp.Navigate(p.URL+"/#/passes"))
+	tb.waitJS("the list", `document.querySelector('#passes-body tr[data-serial="`+serials[0]+`"] a')`)
+	tb.screenshot("03-passes")
+	tb.do("open a pass", chromedp.Click(chromedp.CSS(`#passes-body tr[data-serial="`+serials[0]+`"] a`)))
 	tb.waitJS("the pass preview", `document.getElementById("view-pass").dataset.loaded === "true" && document.getElementById("pass-preview").complete && document.getElementById("pass-preview").naturalWidth === 750`)
 	if got := eval[string](tb, pixelJS("pass-preview", 8, 0.5)); got != "17,24,39" {
 		t.Errorf("pass preview margin pixel %s, want the dark preset 17,24,39", got)
 	}
 	tb.screenshot("04-pass")
-	if hasPasses {
-		cells := eval[string](tb, `[...document.querySelectorAll("#pass-fields td")].map(td => td.textContent).join("|")`)
-		if !strings.Contains(cells, hostileLabel+"|"+hostileValue) {
-			t.Errorf("the fields table does not show the markup as text: %q", cells)
-		}
-		if n := eval[int](tb, `document.querySelectorAll("#pass-fields img, #pass-fields script").length + (window.__xss ? 100 : 0)`); n != 0 {
-			t.Errorf("a customer string became markup (%d)", n)
-		}
+	cells := eval[string](tb, `[...document.querySelectorAll("#pass-fields td")].map(td => td.textContent).join("|")`)
+	if !strings.Contains(cells, hostileLabel+"|"+hostileValue) {
+		t.Errorf("the fields table does not show the markup as text: %q", cells)
+	}
+	if n := eval[int](tb, `document.querySelectorAll("#pass-fields img, #pass-fields script").length + (window.__xss ? 100 : 0)`); n != 0 {
+		t.Errorf("a customer string became markup (%d)", n)
 	}
 
 	// The designer: the preview follows the form, errors sit by the field.
@@ -194,31 +191,27 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	tb.screenshot("07-created")
 
-	if hasPasses {
-		tb.do("passes again", chromedp.Navigate(p.URL+"/#/passes"))
-		tb.waitJS("the new pass in the list", `document.querySelector('#passes-body tr[data-serial="`+created+`"]')`)
-		tb.do("open it", chromedp.Click(chromedp.CSS(`#passes-body tr[data-serial="`+created+`"] a`)))
-		tb.waitJS("its detail", `document.getElementById("view-pass").dataset.loaded === "true" && !document.getElementById("pass-void").hidden`)
-		// Void: cancel first (nothing happens), then confirm.
-		tb.do("void, cancel", chromedp.Click(chromedp.ID("#pass-void")))
-		tb.waitJS("the dialog", `document.getElementById("void-dialog").open`)
-		tb.screenshot("08-void-dialog")
-		tb.do("cancel", chromedp.Click(chromedp.ID("#void-cancel")))
-		tb.waitJS("the dialog closed", `!document.getElementById("void-dialog").open`)
-		if st := call(t, "GET", p.URL+"/api/passes/"+created, "", bearer(key)).json(t)["status"]; st != "active" {
-			t.Fatalf("after cancel the pass is %v", st)
-		}
-		tb.do("void, confirm", chromedp.Click(chromedp.ID("#pass-void")))
-		tb.waitJS("the dialog", `document.getElementById("void-dialog").open`)
-		tb.do("confirm", chromedp.Click(chromedp.ID("#void-confirm")))
-		tb.waitJS("voided", `document.getElementById("pass-status").textContent === "voided"`)
-		if st := call(t, "GET", p.URL+"/api/passes/"+created, "", bearer(key)).json(t)["status"]; st != "voided" {
-			t.Errorf("the API says the pass is %v after voiding", st)
-		}
-		tb.screenshot("09-voided")
-	} else {
-		t.Log("this server has no GET/DELETE /api/passes yet: list and void not exercised")
+	tb.do("passes again", chromedp.Navigate(p.URL+"/#/passes"))
+	tb.waitJS("the new pass in the list", `document.querySelector('#passes-body tr[data-serial="`+created+`"]')`)
+	tb.do("open it", chromedp.Click(chromedp.CSS(`#passes-body tr[data-serial="`+created+`"] a`)))
+	tb.waitJS("its detail", `document.getElementById("view-pass").dataset.loaded === "true" && !document.getElementById("pass-void").hidden`)
+	// Void: cancel first (nothing happens), then confirm.
+	tb.do("void, cancel", chromedp.Click(chromedp.ID("#pass-void")))
+	tb.waitJS("the dialog", `document.getElementById("void-dialog").open`)
+	tb.screenshot("08-void-dialog")
+	tb.do("cancel", chromedp.Click(chromedp.ID("#void-cancel")))
+	tb.waitJS("the dialog closed", `!document.getElementById("void-dialog").open`)
+	if st := call(t, "GET", p.URL+"/api/passes/"+created, "", bearer(key)).json(t)["status"]; st != "active" {
+		t.Fatalf("after cancel the pass is %v", st)
 	}
+	tb.do("void, confirm", chromedp.Click(chromedp.ID("#pass-void")))
+	tb.waitJS("the dialog", `document.getElementById("void-dialog").open`)
+	tb.do("confirm", chromedp.Click(chromedp.ID("#void-confirm")))
+	tb.waitJS("voided, and no void button", `document.getElementById("pass-status").textContent === "voided" && document.getElementById("pass-void").hidden`)
+	if st := call(t, "GET", p.URL+"/api/passes/"+created, "", bearer(key)).json(t)["status"]; st != "voided" {
+		t.Errorf("the API says the pass is %v after voiding", st)
+	}
+	tb.screenshot("09-voided")
 
 	// Signup in the browser, then use the new key.
 	tb.do("sign out", chromedp.Click(chromedp.ID("#signout")))
@@ -246,18 +239,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	tb.screenshot("11-new-account")
 
 	// The share page on a phone.
-	share := ""
-	if hasPasses {
-		share, _ = call(t, "GET", p.URL+"/api/passes/"+serials[1], "", bearer(key)).json(t)["shareUrl"].(string)
+	share, _ := call(t, "GET", p.URL+"/api/passes/"+serials[1], "", bearer(key)).json(t)["shareUrl"].(string)
+	_, id, ok := strings.Cut(share, "/p/")
+	if !ok {
+		t.Fatalf("shareUrl %q", share)
 	}
-	if _, id, ok := strings.Cut(share, "/p/"); ok && call(t, "GET", p.URL+"/p/"+id, "").status == 200 {
-		tb.do("phone", chromedp.Emulate(device.IPhone13), chromedp.Navigate(p.URL+"/p/"+id))
-		tb.waitJS("the wallet link", `[...document.querySelectorAll("a")].some(a => /Add to Apple Wallet/i.test(a.textContent) && a.getAttribute("href").endsWith("/pass.pkpass") && a.getBoundingClientRect().width > 0)`)
-		if w := eval[int](tb, `window.innerWidth`); w > 430 {
-			t.Errorf("not a phone viewport: %d px", w)
-		}
-		tb.screenshot("12-share-phone")
-	} else {
-		t.Log("this server does not serve share pages yet: share page not exercised")
+	tb.do("phone", chromedp.Emulate(device.IPhone13), chromedp.Navigate(p.URL+"/p/"+id))
+	tb.waitJS("the wallet link", `[...document.querySelectorAll("a")].some(a => /Add to Apple Wallet/i.test(a.textContent) && a.getAttribute("href").endsWith("/pass.pkpass") && a.getBoundingClientRect().width > 0)`)
+	if w := eval[int](tb, `window.innerWidth`); w > 430 {
+		t.Errorf("not a phone viewport: %d px", w)
 	}
+	tb.screenshot("12-share-phone")
 }
