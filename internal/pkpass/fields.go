@@ -312,3 +312,27 @@ func styleList(styles []string) string {
 	}
 	return strings.Join(styles[:len(styles)-1], ", ") + " or " + styles[len(styles)-1]
 }
+
+// FieldInfo describes one request field for documentation and generated
+// schemas (the OpenAPI description reads the same table as the decoder).
+type FieldInfo struct {
+	Name string
+	// Rule is the field's rule in a line.
+	Rule string
+	Pro  bool
+	// Styles lists the styles that have the field; nil = every style.
+	Styles []string
+	// Slot is the image slot an image field fills ("" = not an image).
+	Slot string
+}
+
+// Fields lists the request fields in the table's (validation) order.
+func Fields() []FieldInfo {
+	var out []FieldInfo
+	for _, f := range requestFields {
+		if f.name != "" {
+			out = append(out, FieldInfo{Name: f.name, Rule: f.doc, Pro: f.pro, Styles: slices.Clone(f.styles), Slot: f.image})
+		}
+	}
+	return out
+}

@@ -317,3 +317,19 @@ func TestLocalizationFiles(t *testing.T) {
 		t.Errorf("fr strings =\n%s\nwant\n%s", files[0].Data, want)
 	}
 }
+
+func TestFieldsDescribesTheTable(t *testing.T) {
+	got := map[string]FieldInfo{}
+	for _, f := range Fields() {
+		got[f.Name] = f
+	}
+	if len(got) != len(knownFields) {
+		t.Errorf("Fields lists %d fields, the decoder knows %d", len(got), len(knownFields))
+	}
+	if f := got["footerURL"]; !f.Pro || f.Slot != "footer" || !slices.Equal(f.Styles, []string{StyleBoardingPass}) {
+		t.Errorf("footerURL = %+v", f)
+	}
+	if f := got["barcodeValue"]; f.Pro || f.Styles != nil || !strings.Contains(f.Rule, "512") {
+		t.Errorf("barcodeValue = %+v", f)
+	}
+}
