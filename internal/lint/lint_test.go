@@ -333,3 +333,32 @@ func TestLintBrokenPasses(t *testing.T) {
 		})
 	}
 }
+
+// TestLintWarnings: what Wallet tolerates but shows worse is a warning, and
+// warnings alone leave the pass without errors.
+func TestLintWarnings(t *testing.T) {
+	fx := newFixture(t)
+	files := fx.build(t, `{"style":"eventTicket","poster":true,"barcodeValue":"X","barcodeFormat":"QR","logoText":"Match",
+		"semantics":{"eventName":"Derby","venueName":"Stadium","eventType":"PKEventTypeSports","homeTeamAbbreviation":"HOM"},
+		"relevantDates":[{"startDate":"2026-05-11T10:00:00Z","endDate":"2026-05-13T10:00:00Z"}]}`)
+	rep := lint.Check(fx.resign(t, files), lint.Options{Roots: fx.roots})
+	if rep.Errors() != 0 {
+		t.Fatalf("errors: %v", rep.Findings)
+	}
+	var msgs []string
+	for _, f := range rep.Findings {
+		msgs = append(msgs, f.String())
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		"warning: poster: a sports poster ticket needs semantics.awayTeamAbbreviation",
+		"warning: date: relevantDates[0] spans more than 24 hours",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q in\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "homeTeamAbbreviation") {
+		t.Errorf("warned about a tag that is present:\n%s", all)
+	}
+}

@@ -104,6 +104,11 @@ func checkPassJSON(r *Report, raw []byte) map[string]any {
 	if rds, ok := p["relevantDates"].([]any); ok {
 		for i, rd := range rds {
 			m, _ := rd.(map[string]any)
+			start, _ := time.Parse(time.RFC3339, asString(m["startDate"]))
+			end, _ := time.Parse(time.RFC3339, asString(m["endDate"]))
+			if !start.IsZero() && !end.IsZero() && end.Sub(start) > 24*time.Hour {
+				r.add(Warning, "date", "relevantDates[%d] spans more than 24 hours; Wallet uses at most a day per interval", i)
+			}
 			for _, k := range []string{"date", "startDate", "endDate"} {
 				if v, ok := m[k]; ok {
 					if s, _ := v.(string); !w3cDate(s) {
@@ -208,6 +213,20 @@ func checkPoster(r *Report, p map[string]any, style string) {
 			r.add(Error, "poster", "a poster event ticket needs semantics.%s", k)
 		}
 	}
+	// Apple's "Creating a poster event pass using semantic tags": without
+	// these Wallet shows the classic layout instead.
+	switch sem["eventType"] {
+	case "PKEventTypeSports":
+		for _, k := range []string{"homeTeamAbbreviation", "awayTeamAbbreviation"} {
+			if s, _ := sem[k].(string); s == "" {
+				r.add(Warning, "poster", "a sports poster ticket needs semantics.%s, or Wallet shows the classic layout", k)
+			}
+		}
+	case "PKEventTypeLivePerformance":
+		if names, _ := sem["performerNames"].([]any); len(names) == 0 {
+			r.add(Warning, "poster", "a live performance poster ticket needs semantics.performerNames, or Wallet shows the classic layout")
+		}
+	}
 	if !slices.Contains(schemes, any("eventTicket")) {
 		r.add(Warning, "poster", "preferredStyleSchemes should end with eventTicket, for iOS before 18")
 	}
@@ -216,4 +235,9 @@ func checkPoster(r *Report, p map[string]any, style string) {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+func asString(v any) string {
+	s, _ := v.(string)
+	return s
 }

@@ -2,6 +2,7 @@ package pkpass
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,7 +23,12 @@ const (
 	semWifi     // array of {ssid, password}
 	semAirplay  // array of {airplayDeviceGroupToken}
 	semDateInfo // EventDateInfo {date, ignoreTimeComponents?, timeZone?, unannounced?, undetermined?}
+	semEventType
 )
+
+// eventTypes are the values of the eventType tag.
+var eventTypes = []string{"PKEventTypeGeneric", "PKEventTypeLivePerformance", "PKEventTypeMovie", "PKEventTypeSports",
+	"PKEventTypeConference", "PKEventTypeConvention", "PKEventTypeWorkshop", "PKEventTypeSocialGathering"}
 
 // semanticTags is Apple's SemanticTags reference (WalletPasses framework,
 // iOS 12 tags and those iOS 18 added for the new event ticket layout) as
@@ -70,7 +76,7 @@ var semanticTags = map[string]semType{
 	"eventName":                      semString,
 	"eventStartDate":                 semDate,
 	"eventStartDateInfo":             semDateInfo,
-	"eventType":                      semString,
+	"eventType":                      semEventType,
 	"flightCode":                     semString,
 	"flightNumber":                   semNumber,
 	"genre":                          semString,
@@ -157,6 +163,10 @@ func checkSemValue(p string, t semType, v value) error {
 	switch t {
 	case semString:
 		return want(p, v, kindString, "a string")
+	case semEventType:
+		if v.kind != kindString || !slices.Contains(eventTypes, v.str) {
+			return invalid("%s must be one of: %s", p, strings.Join(eventTypes, ", "))
+		}
 	case semNumber:
 		if err := want(p, v, kindNumber, "a number"); err != nil {
 			return err

@@ -74,6 +74,7 @@ func TestPart2Errors(t *testing.T) {
 		{"semantics person", `,"semantics":{"passengerName":{"givenName":"A","surname":"B"}}`, "semantics.passengerName.surname is not one of: familyName, givenName, middleName, namePrefix, nameSuffix, nickname, phoneticRepresentation"},
 		{"semantics seats", `,"semantics":{"seats":[{"seatRow":"F","seatNumber":12}]}`, "semantics.seats[0].seatNumber must be a string"},
 		{"semantics currency", `,"semantics":{"totalPrice":{"amount":"12,00","currencyCode":"EUR"}}`, `semantics.totalPrice.amount must be a decimal number as a string, like "12.50"`},
+		{"semantics eventType", `,"semantics":{"eventType":"concert"}`, "semantics.eventType must be one of: PKEventTypeGeneric, PKEventTypeLivePerformance, PKEventTypeMovie, PKEventTypeSports, PKEventTypeConference, PKEventTypeConvention, PKEventTypeWorkshop, PKEventTypeSocialGathering"},
 		{"semantics bool", `,"semantics":{"silenceRequested":1}`, "semantics.silenceRequested must be a boolean"},
 		{"poster style", `,"poster":true`, "poster is not available on generic passes (only eventTicket)"},
 		{"poster needs eventName", `,"style":"eventTicket","poster":true,"semantics":{"venueName":"Hall"}`, "poster needs semantics.eventName (a poster ticket shows the event and venue names)"},
