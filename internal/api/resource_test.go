@@ -190,6 +190,7 @@ func TestPatch(t *testing.T) {
 			{"unknown field", `{"colour": "red"}`, "application/merge-patch+json", 400, "", 2, nil},
 			{"not an object", `["x"]`, "application/merge-patch+json", 400, "a merge patch must be a JSON object", 2, nil},
 			{"duplicate key", `{"logoText":"a","logoText":"b"}`, "application/merge-patch+json", 400, "malformed merge patch", 2, nil},
+			{"lone surrogate, as a POST body would be refused", `{"logoText":"\ud800"}`, "application/merge-patch+json", 400, "malformed merge patch", 2, nil},
 			{"wrong content type", `{"logoText":"a"}`, "text/plain", 415, "Content-Type must be application/merge-patch+json or application/json", 2, nil},
 			{"null removes an optional field", `{"locations": null, "expirationDays": null}`, "application/merge-patch+json", 200, "", 3, func(t *testing.T, req map[string]any) {
 				if _, has := req["locations"]; has {

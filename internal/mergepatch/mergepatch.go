@@ -74,6 +74,9 @@ func decode(b []byte) (any, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("body is not valid UTF-8")
 	}
+	if err := checkSurrogates(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	v, err := value(dec, 0)
@@ -145,4 +148,59 @@ func value(dec *json.Decoder, depth int) (any, error) {
 
 func syntaxError(err error) error {
 	return fmt.Errorf("malformed JSON: %v", err)
+}
+
+// checkSurrogates refuses \uD800–\uDFFF escapes that are not a high-low
+// pair: they name no character, and encoding/json would silently turn
+// them into U+FFFD where a request body is refused for them.
+func checkSurrogates(b []byte) error {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(b):
+			if b[i+1] != 'u' {
+				i++ // skip the escaped character (it may be a quote)
+				continue
+			}
+			r, ok := hex4(b, i+2)
+			switch {
+			case !ok:
+				return nil // malformed: the decoder says so
+			case r >= 0xd800 && r <= 0xdbff:
+				if lo, ok := hex4(b, i+8); i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' && ok && lo >= 0xdc00 && lo <= 0xdfff {
+					i += 11
+					continue
+				}
+				return errors.New("unpaired surrogate escape in a string")
+			case r >= 0xdc00 && r <= 0xdfff:
+				return errors.New("unpaired surrogate escape in a string")
+			}
+			i += 5
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[at : at+4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
 }

@@ -32,6 +32,7 @@ func TestApply(t *testing.T) {
 		{"numbers keep their text", `{"n":1.50}`, `{"m":12345678901234567890}`, `{"m":12345678901234567890,"n":1.50}`},
 		{"keys come out sorted", `{"z":1,"a":2}`, `{"m":3}`, `{"a":2,"m":3,"z":1}`},
 		{"html is not escaped", `{}`, `{"a":"<b>&"}`, `{"a":"<b>&"}`},
+		{"surrogate pair and escaped quotes", `{}`, `{"a":"\ud83d\ude00 \\\" \\u"}`, `{"a":"😀 \\\" \\u"}`},
 		{"common pattern headerFields", `{"barcodeValue":"X","headerFields":[{"label":"P","value":"1"}]}`,
 			`{"headerFields":[{"label":"POINTS","value":"1,300","changeMessage":"Now at %@ points"}]}`,
 			`{"barcodeValue":"X","headerFields":[{"changeMessage":"Now at %@ points","label":"POINTS","value":"1,300"}]}`},
@@ -81,6 +82,9 @@ func TestApplyRefuses(t *testing.T) {
 		{"malformed", `{"a":}`, "malformed JSON"},
 		{"unterminated", `{"a":1`, "malformed JSON"},
 		{"too deep", deep, "nesting deeper than"},
+		{"lone high surrogate", `{"a":"\ud800"}`, "unpaired surrogate"},
+		{"lone low surrogate", `{"a":"x\udc00"}`, "unpaired surrogate"},
+		{"high surrogate before another escape", `{"a":"\ud800\u0041"}`, "unpaired surrogate"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
