@@ -249,5 +249,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	if w := eval[int](tb, `window.innerWidth`); w > 430 {
 		t.Errorf("not a phone viewport: %d px", w)
 	}
+	// On a phone the page itself is the way in: no QR code to scan.
+	if shown := eval[bool](tb, `document.querySelector(".qr").getBoundingClientRect().height > 0`); shown {
+		t.Errorf("the QR code shows on a phone")
+	}
+	if css := eval[string](tb, `getComputedStyle(document.querySelector(".add-to-wallet")).backgroundColor`); css != "rgb(0, 0, 0)" {
+		t.Errorf("the share page is not styled by the dashboard's stylesheet: link background %q", css)
+	}
 	tb.screenshot("12-share-phone")
+	desk := newTab(t)
+	desk.do("desktop", chromedp.Navigate(p.URL+"/p/"+id))
+	desk.waitJS("the QR code for desktop visitors", `document.querySelector(".qr img").complete && document.querySelector(".qr img").naturalWidth > 0 && document.querySelector(".qr").getBoundingClientRect().height > 0`)
+	desk.screenshot("13-share-desktop")
 }

@@ -55,15 +55,12 @@ var pageTemplate = template.Must(template.New("share").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{{if .Voided}}Pass no longer valid{{else}}{{.Description}}{{end}}</title>
-<style>
-body{font-family:-apple-system,system-ui,sans-serif;margin:0;background:#f2f2f7;color:#1c1c1e}
-main{max-width:28rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:1rem;text-align:center}
-h1{font-size:1.5rem;margin:.2rem 0}.org{color:#636366}.add{display:inline-block;margin:1.5rem 0;padding:.8rem 1.4rem;background:#000;color:#fff;border-radius:.6rem;text-decoration:none;font-weight:600}
-.qr img{width:14rem;height:14rem;image-rendering:pixelated}.hint{color:#636366;font-size:.9rem}
-</style>
+<link rel="stylesheet" href="/assets/app.css">
+<link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 </head>
 <body>
-<main>
+<main class="share">
+<div class="pass-card">
 {{- if .Voided}}
 <h1>This pass is no longer valid</h1>
 <p class="org">{{.Organization}}</p>
@@ -72,10 +69,11 @@ h1{font-size:1.5rem;margin:.2rem 0}.org{color:#636366}.add{display:inline-block;
 <p class="org">{{.Organization}}</p>
 <h1>{{.LogoText}}</h1>
 <p>{{.Description}}</p>
-<a class="add" href="{{.PassURL}}">Add to Apple Wallet</a>
+<a class="add add-to-wallet" href="{{.PassURL}}">Add to Apple Wallet</a>
 <div class="qr"><img alt="QR code of this page's link" src="{{.QR}}"></div>
-<p class="hint">On a computer? Scan the code with your iPhone's camera to open this page there.</p>
+<p class="hint qr-hint">On a computer? Scan the code with your iPhone's camera to open this page there.</p>
 {{- end}}
+</div>
 </main>
 </body>
 </html>

@@ -80,10 +80,11 @@ func (s *server) lookup(r *http.Request) (*walletwallet.Pass, error) {
 	return p, err
 }
 
-// securityHeaders: the page runs no script and loads nothing but its own
-// inline style and QR image; nobody may frame it.
+// securityHeaders: the page runs no script and loads nothing but the
+// dashboard's stylesheet and icon from this origin and its own QR image;
+// nobody may frame it.
 func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
@@ -125,8 +126,10 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) error {
 }
 
 var notFoundPage = []byte(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Pass not found</title></head>
-<body><h1>Pass not found</h1><p>This link does not lead to a pass. Check that you copied all of it.</p></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pass not found</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><main class="share"><div class="pass-card"><h1>Pass not found</h1>
+<p>This link does not lead to a pass. Check that you copied all of it.</p></div></main></body></html>
 `)
 
 func (s *server) writePage(w http.ResponseWriter, status int, body []byte) error {
