@@ -2,6 +2,7 @@ package pkpass
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -332,5 +333,20 @@ func TestFieldsDescribesTheTable(t *testing.T) {
 	}
 	if f := got["barcodeValue"]; f.Pro || f.Styles != nil || !strings.Contains(f.Rule, "512") {
 		t.Errorf("barcodeValue = %+v", f)
+	}
+}
+
+// TestStylesDocListsEveryField keeps docs/styles.md true: every field
+// Part 2 added is documented there.
+func TestStylesDocListsEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/styles.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part1 := "barcodeValue barcodeFormat logoText description organizationName primaryFields secondaryFields headerFields backFields locations colorPreset expirationDays color logoURL thumbnailURL stripURL iconURL title cardLabel label value"
+	for _, f := range Fields() {
+		if !strings.Contains(" "+part1+" ", " "+f.Name+" ") && !strings.Contains(string(doc), "`"+f.Name+"`") {
+			t.Errorf("docs/styles.md does not document %s", f.Name)
+		}
 	}
 }
