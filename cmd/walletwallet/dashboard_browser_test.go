@@ -134,6 +134,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the JSON did not follow the form: %s", body)
 	}
 	tb.screenshot("05-designer")
+	// The back, and the front again.
+	tb.do("show the back", chromedp.Click(chromedp.ID("#designer-back")))
+	tb.waitJS("the back", pixelJS("designer-preview", 8, 0.5)+` === "242,242,247"`)
+	tb.do("show the front", chromedp.Click(chromedp.ID("#designer-back")))
+	tb.waitJS("the front again", pixelJS("designer-preview", 8, 0.5)+` === "22,101,52"`)
 	// Clear the barcode value: the API's 400 appears next to the form and
 	// under the field.
 	tb.do("clear the barcode value", chromedp.Evaluate[chromedp.Void](`(() => { const el = document.getElementById("d-barcodeValue");
