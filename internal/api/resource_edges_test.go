@@ -67,3 +67,22 @@ func TestResourceRoutesHTTPRules(t *testing.T) {
 		t.Errorf("count %d, want 2 (the POST and the one PATCH)", n)
 	}
 }
+
+// A request refused for the quota remembers nothing: the same key works
+// once the quota allows it (here: next month).
+func TestIdempotencyKeyFreedAfter429(t *testing.T) {
+	eachBackend(t, func(t *testing.T, h *harness) {
+		_, key := h.account(walletwallet.PlanFree, 1, "")
+		createJSON(t, h, key, minimal)
+		if r := h.do("POST", "/api/passes", key, bayroast, "Idempotency-Key: k-429"); r.status != 429 {
+			t.Fatalf("over the limit: %d %s", r.status, r.body)
+		}
+		if r := h.do("POST", "/api/pkpasses", key, `{"passes":[`+minimal+`]}`, "Idempotency-Key: k-429b"); r.status != 429 {
+			t.Fatalf("bundle over the limit: %d %s", r.status, r.body)
+		}
+		h.setNow(h.clock().AddDate(0, 1, 0))
+		if r := h.do("POST", "/api/passes", key, bayroast, "Idempotency-Key: k-429"); r.status != 201 || r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("key after a 429: %d %v %s", r.status, r.header, r.body)
+		}
+	})
+}
