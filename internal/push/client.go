@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // DefaultBaseURL is Apple's production APNs endpoint (WW_APNS_URL's default).
@@ -63,14 +61,14 @@ type Client struct {
 	timeout time.Duration
 	tokens  *tokenSource // nil with certificate auth
 	// transports are used round robin; each keeps its own connection.
-	transports []*http2.Transport
+	transports []*http.Transport
 	next       atomic.Uint64
 }
 
-// NewClient builds a Client. It uses golang.org/x/net/http2.Transport
-// directly (deprecated there in favour of net/http, but it still gives us what
-// we want: one dial per host even under a burst, and pings so a dead
-// connection is noticed instead of hanging requests).
+// NewClient builds a Client on net/http's own HTTP/2 (Transport.HTTP2),
+// which covers what APNs needs: HTTP/2 only, one dial per connection even
+// under a burst, and pings so a dead connection is noticed instead of
+// hanging requests.
 func NewClient(o ClientOptions) (*Client, error) {
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
@@ -110,18 +108,28 @@ func NewClient(o ClientOptions) (*Client, error) {
 		if o.Token == nil {
 			cfg.Certificates = []tls.Certificate{*o.Certificate}
 		}
-		c.transports = append(c.transports, &http2.Transport{
+		var h2only http.Protocols
+		h2only.SetHTTP2(true) // APNs speaks nothing else
+		c.transports = append(c.transports, &http.Transport{
 			TLSClientConfig: cfg,
+			Protocols:       &h2only,
+			// The number of connections is ours to choose (Connections):
+			// a burst before the first connection is up must wait for it,
+			// not dial more.
+			MaxConnsPerHost: 1,
 			// Apple asks providers to keep connections open rather than
-			// reconnect per burst, so never close an idle one ourselves;
-			// pings after 15 s of silence detect a dead peer.
-			ReadIdleTimeout:  15 * time.Second,
-			PingTimeout:      5 * time.Second,
-			WriteByteTimeout: 10 * time.Second,
-			// When a connection's stream limit is reached, queue on it
-			// rather than dial extra connections in a burst: the number
-			// of connections is ours to choose (Connections).
-			StrictMaxConcurrentStreams: true,
+			// reconnect per burst, so an idle one is never closed here
+			// (IdleConnTimeout 0); pings after 15 s of silence detect a
+			// dead peer.
+			TLSHandshakeTimeout: 10 * time.Second,
+			HTTP2: &http.HTTP2Config{
+				SendPingTimeout:  15 * time.Second,
+				PingTimeout:      5 * time.Second,
+				WriteByteTimeout: 10 * time.Second,
+				// When a connection's stream limit is reached, queue on
+				// it rather than open another.
+				StrictMaxConcurrentRequests: true,
+			},
 		})
 	}
 	return c, nil
@@ -134,7 +142,7 @@ func (c *Client) Close() {
 	}
 }
 
-func (c *Client) transport() *http2.Transport {
+func (c *Client) transport() *http.Transport {
 	if len(c.transports) == 1 {
 		return c.transports[0]
 	}

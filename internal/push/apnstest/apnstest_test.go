@@ -17,7 +17,6 @@ import (
 
 	"github.com/walletwallet/walletwallet/internal/push"
 	"github.com/walletwallet/walletwallet/internal/push/apnstest"
-	"golang.org/x/net/http2"
 )
 
 func clientCert(t *testing.T) tls.Certificate {
@@ -32,6 +31,13 @@ func clientCert(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// h2Transport is an HTTP/2-only client, as APNs clients are.
+func h2Transport(cfg *tls.Config) *http.Transport {
+	var p http.Protocols
+	p.SetHTTP2(true)
+	return &http.Transport{TLSClientConfig: cfg, Protocols: &p}
 }
 
 func pool(s *apnstest.Server) *x509.CertPool {
@@ -73,21 +79,21 @@ func TestServerRefuses(t *testing.T) {
 		{
 			name: "no client certificate",
 			rt: func(s *apnstest.Server) http.RoundTripper {
-				return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(s)}}
+				return h2Transport(&tls.Config{RootCAs: pool(s)})
 			},
 			path: "/3/device/abc", header: map[string]string{"apns-topic": "t"},
 		},
 		{
 			name: "missing topic",
 			rt: func(s *apnstest.Server) http.RoundTripper {
-				return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(s), Certificates: []tls.Certificate{cert}}}
+				return h2Transport(&tls.Config{RootCAs: pool(s), Certificates: []tls.Certificate{cert}})
 			},
 			path: "/3/device/abc", wantStatus: 400, wantReason: "MissingTopic",
 		},
 		{
 			name: "bad path",
 			rt: func(s *apnstest.Server) http.RoundTripper {
-				return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(s), Certificates: []tls.Certificate{cert}}}
+				return h2Transport(&tls.Config{RootCAs: pool(s), Certificates: []tls.Certificate{cert}})
 			},
 			path: "/2/device/abc", header: map[string]string{"apns-topic": "t"}, wantStatus: 404, wantReason: "BadPath",
 		},
@@ -95,7 +101,7 @@ func TestServerRefuses(t *testing.T) {
 			name: "token auth without a token",
 			opts: []apnstest.Option{apnstest.WithTokenAuth(&key.PublicKey)},
 			rt: func(s *apnstest.Server) http.RoundTripper {
-				return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(s)}}
+				return h2Transport(&tls.Config{RootCAs: pool(s)})
 			},
 			path: "/3/device/abc", header: map[string]string{"apns-topic": "t"},
 			wantStatus: 403, wantReason: "MissingProviderToken",
@@ -104,7 +110,7 @@ func TestServerRefuses(t *testing.T) {
 			name: "token auth with garbage",
 			opts: []apnstest.Option{apnstest.WithTokenAuth(&key.PublicKey)},
 			rt: func(s *apnstest.Server) http.RoundTripper {
-				return &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(s)}}
+				return h2Transport(&tls.Config{RootCAs: pool(s)})
 			},
 			path: "/3/device/abc", header: map[string]string{"apns-topic": "t", "authorization": "bearer a.b.c"},
 			wantStatus: 403, wantReason: "InvalidProviderToken",
