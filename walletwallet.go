@@ -272,8 +272,6 @@ type Store interface {
 	// last-modified is strictly after since (zero time = all), and the latest
 	// last-modified among them. An empty list means nothing to report.
 	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since time.Time) (serials []string, latest time.Time, err error)
-	// RegistrationCount is the number of devices registered for a pass.
-	RegistrationCount(ctx context.Context, passTypeID, serial string) (int, error)
 	// DeleteRegistrationsByToken removes every registration carrying pushToken
 	// (APNs said the token is dead) and returns how many went.
 	DeleteRegistrationsByToken(ctx context.Context, pushToken string) (int, error)
@@ -287,9 +285,9 @@ type Store interface {
 	PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) ([]PushTarget, error)
 	// AdvancePushJob records progress (cursor) while owner holds the lease; ECONFLICT when it does not.
 	AdvancePushJob(ctx context.Context, jobID int64, owner string, cursor int64) error
-	// FinishPushJob marks the job done; ECONFLICT when owner does not hold the lease.
-	FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) error
-	// PendingPushJobs counts jobs not yet done (for tests and metrics).
+	// FinishPushJob removes the finished job; ECONFLICT when owner does not hold the lease.
+	FinishPushJob(ctx context.Context, jobID int64, owner string) error
+	// PendingPushJobs counts jobs not yet done (the walletwallet_push_jobs_pending metric).
 	PendingPushJobs(ctx context.Context) (int, error)
 
 	// Asset returns a stored image; ENOTFOUND when missing.

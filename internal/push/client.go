@@ -19,7 +19,7 @@ import (
 // DefaultBaseURL is Apple's production APNs endpoint (WW_APNS_URL's default).
 const DefaultBaseURL = "https://api.push.apple.com"
 
-// APNs reasons the worker acts on.
+// APNs reasons the fan-out acts on.
 const (
 	ReasonBadDeviceToken         = "BadDeviceToken"
 	ReasonDeviceTokenNotForTopic = "DeviceTokenNotForTopic"
@@ -35,7 +35,7 @@ type Result struct {
 	Err    error  // network or transport failure: nothing was answered
 }
 
-// Pusher sends one background push; the worker depends on this, not on Client.
+// Pusher sends one background push; the fan-out depends on this, not on Client.
 type Pusher interface {
 	Push(ctx context.Context, topic, deviceToken string) Result
 }

@@ -134,7 +134,7 @@ func (q *fakeQueue) AdvancePushJob(_ context.Context, jobID int64, owner string,
 	return nil
 }
 
-func (q *fakeQueue) FinishPushJob(_ context.Context, jobID int64, owner string, at time.Time) error {
+func (q *fakeQueue) FinishPushJob(_ context.Context, jobID int64, owner string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	j := q.jobs[jobID-1]

@@ -23,7 +23,7 @@ type Queue interface {
 	ExtendPushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) error
 	PushTargets(ctx context.Context, passTypeID, serial string, afterID int64, limit int) ([]walletwallet.PushTarget, error)
 	AdvancePushJob(ctx context.Context, jobID int64, owner string, cursor int64) error
-	FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) error
+	FinishPushJob(ctx context.Context, jobID int64, owner string) error
 	DeleteRegistrationsByToken(ctx context.Context, pushToken string) (int, error)
 }
 
@@ -46,9 +46,6 @@ type FanoutOptions struct {
 	// RetryBase and RetryMax shape the per-token exponential backoff with
 	// full jitter (defaults 100 ms and 5 s).
 	RetryBase, RetryMax time.Duration
-	// Now is the clock of the finish time (default time.Now). Retry budgets
-	// use the monotonic clock so a frozen test clock cannot stall them.
-	Now func() time.Time
 	// OnJob, if set, is called after each run of a job (tests, metrics).
 	OnJob func(JobReport)
 }
@@ -99,9 +96,6 @@ func NewFanout(o FanoutOptions) *Fanout {
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = 5 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	return &Fanout{o: o, log: o.Logger.With("component", "push"), sem: make(chan struct{}, o.Concurrency)}
 }
@@ -199,7 +193,7 @@ func (f *Fanout) Work(ctx context.Context, owner string, j jobs.Job) (jobs.Outco
 		if len(targets) < f.o.PageSize {
 			// A short page is the last: finishing makes saving its
 			// cursor pointless.
-			if err := f.o.Queue.FinishPushJob(ctx, job.ID, owner, f.o.Now()); err != nil {
+			if err := f.o.Queue.FinishPushJob(ctx, job.ID, owner); err != nil {
 				return jobs.Failed, err
 			}
 			return jobs.Finished, nil

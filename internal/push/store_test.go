@@ -85,8 +85,8 @@ func TestWorkerOnRealStore(t *testing.T) {
 	if n, _ := st.PendingPushJobs(ctx); n != 0 {
 		t.Errorf("%d jobs pending after the job finished", n)
 	}
-	if n, _ := st.RegistrationCount(ctx, testTopic, p.Serial); n != 3 {
-		t.Errorf("%d registrations left, want 3 (410 and BadDeviceToken removed)", n)
+	if got, err := st.Pass(ctx, testTopic, p.Serial); err != nil || got.Devices != 3 {
+		t.Errorf("registrations left: %+v, %v; want 3 (410 and BadDeviceToken removed)", got, err)
 	}
 	for _, tok := range []string{"tok-gone", "tok-bad"} {
 		if n, _ := st.DeleteRegistrationsByToken(ctx, tok); n != 0 {

@@ -29,7 +29,7 @@ type Worker struct{ r *jobs.Runner }
 func NewWorker(o WorkerOptions) *Worker {
 	f := NewFanout(FanoutOptions{
 		Queue: o.Queue, Pusher: o.Pusher, Logger: o.Logger, PageSize: o.PageSize, Concurrency: o.Concurrency,
-		Jobs: o.Jobs, RetryFor: o.RetryFor, RetryBase: o.RetryBase, RetryMax: o.RetryMax, Now: o.Now, OnJob: o.OnJob,
+		Jobs: o.Jobs, RetryFor: o.RetryFor, RetryBase: o.RetryBase, RetryMax: o.RetryMax, OnJob: o.OnJob,
 	})
 	r := jobs.New(jobs.Options{Logger: o.Logger, Owner: o.Owner, Lease: o.Lease, Poll: o.Poll, Wake: o.Wake, Now: o.Now})
 	r.Register(f.Kind())

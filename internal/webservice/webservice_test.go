@@ -381,10 +381,11 @@ func TestUnregister(t *testing.T) {
 			if st.want >= 400 {
 				checkErrorJSON(t, r)
 			}
-			n, err := e.db.RegistrationCount(context.Background(), passType, sn("s1"))
+			p, err := e.db.Pass(context.Background(), passType, sn("s1"))
 			if err != nil {
 				t.Fatal(err)
 			}
+			n := p.Devices
 			if n != st.remaining {
 				t.Errorf("%d registrations left, want %d", n, st.remaining)
 			}

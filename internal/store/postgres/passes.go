@@ -64,7 +64,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			WHERE pass_type_id = $1 AND serial = $2`
 		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob}
 		if cur.Devices > 0 {
-			// One job per update, not one row per device: the worker pages
+			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs. The notification is
 			// delivered to every instance at commit.
 			update = `WITH upd AS (` + update + `), job AS (

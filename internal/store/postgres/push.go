@@ -21,7 +21,7 @@ func (db *DB) ClaimPushJob(ctx context.Context, owner string, now, leaseUntil ti
 	err = db.pool.QueryRow(ctx, `
 		UPDATE push_jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
 		WHERE id = (
-			SELECT id FROM push_jobs WHERE done_at IS NULL AND lease_until < $3
+			SELECT id FROM push_jobs WHERE lease_until < $3
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING id, pass_type_id, serial, cursor_id, created_at, attempts`,
 		owner, leaseUntil, now).
@@ -40,7 +40,7 @@ func (db *DB) ClaimPushJob(ctx context.Context, owner string, now, leaseUntil ti
 func (db *DB) ExtendPushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.ExtendPushLease(%d)", jobID)
 	return leased(db.pool.Exec(ctx, `
-		UPDATE push_jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND done_at IS NULL`,
+		UPDATE push_jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`,
 		jobID, owner, leaseUntil))(jobID, owner)
 }
 
@@ -49,15 +49,15 @@ func (db *DB) ExtendPushLease(ctx context.Context, jobID int64, owner string, le
 func (db *DB) AdvancePushJob(ctx context.Context, jobID int64, owner string, cursor int64) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.AdvancePushJob(%d)", jobID)
 	return leased(db.pool.Exec(ctx, `
-		UPDATE push_jobs SET cursor_id = $3 WHERE id = $1 AND lease_owner = $2 AND done_at IS NULL`,
+		UPDATE push_jobs SET cursor_id = $3 WHERE id = $1 AND lease_owner = $2`,
 		jobID, owner, cursor))(jobID, owner)
 }
 
 // FinishPushJob removes the finished job (keeping the table small);
 // ECONFLICT when owner does not hold the lease.
-func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) (err error) {
+func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string) (err error) {
 	defer walletwallet.Wrap(&err, "postgres.FinishPushJob(%d)", jobID)
-	return leased(db.pool.Exec(ctx, `DELETE FROM push_jobs WHERE id = $1 AND lease_owner = $2 AND done_at IS NULL`,
+	return leased(db.pool.Exec(ctx, `DELETE FROM push_jobs WHERE id = $1 AND lease_owner = $2`,
 		jobID, owner))(jobID, owner)
 }
 
@@ -105,6 +105,6 @@ func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterI
 func (db *DB) PendingPushJobs(ctx context.Context) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "postgres.PendingPushJobs")
 	var n int
-	err = db.pool.QueryRow(ctx, `SELECT count(*) FROM push_jobs WHERE done_at IS NULL`).Scan(&n)
+	err = db.pool.QueryRow(ctx, `SELECT count(*) FROM push_jobs`).Scan(&n)
 	return n, err
 }

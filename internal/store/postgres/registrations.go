@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,21 +122,6 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 		return nil, time.Time{}, nil
 	}
 	return serials, latest.UTC(), nil
-}
-
-// RegistrationCount is the number of devices registered for a pass.
-func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
-	defer walletwallet.Wrap(&err, "postgres.RegistrationCount(%q)", serial)
-	if !rules.PassKey(passTypeID, serial) {
-		return 0, nil
-	}
-	var n int
-	err = db.pool.QueryRow(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = $1 AND serial = $2`,
-		passTypeID, serial).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
 }
 
 // DeleteRegistrationsByToken removes every registration carrying pushToken

@@ -63,7 +63,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			return err
 		}
 		if cur.Devices > 0 {
-			// One job per update, not one row per device: the worker pages
+			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs.
 			_, err = tx.ExecContext(ctx, `INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES (?, ?, ?)`,
 				u.PassTypeID, u.Serial, millis(last))

@@ -22,7 +22,7 @@ func (db *DB) ClaimPushJob(ctx context.Context, owner string, now, leaseUntil ti
 		// claimer can run between the two.
 		err := tx.QueryRowContext(ctx, `
 			UPDATE push_jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-			WHERE id = (SELECT id FROM push_jobs WHERE done_at IS NULL AND lease_until < ? ORDER BY id LIMIT 1)
+			WHERE id = (SELECT id FROM push_jobs WHERE lease_until < ? ORDER BY id LIMIT 1)
 			RETURNING id, pass_type_id, serial, cursor_id, created_at, attempts`,
 			owner, millis(leaseUntil), millis(now)).
 			Scan(&j.ID, &j.PassTypeID, &j.Serial, &j.Cursor, &created, &j.Attempts)
@@ -54,10 +54,10 @@ func (db *DB) AdvancePushJob(ctx context.Context, jobID int64, owner string, cur
 
 // FinishPushJob removes the finished job (keeping the table small);
 // ECONFLICT when owner does not hold the lease.
-func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string, at time.Time) (err error) {
+func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string) (err error) {
 	defer walletwallet.Wrap(&err, "sqlite.FinishPushJob(%d)", jobID)
 	return db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM push_jobs WHERE id = ? AND lease_owner = ? AND done_at IS NULL`, jobID, owner)
+		res, err := tx.ExecContext(ctx, `DELETE FROM push_jobs WHERE id = ? AND lease_owner = ?`, jobID, owner)
 		return checkLeased(res, err, jobID, owner)
 	})
 }
@@ -65,7 +65,7 @@ func (db *DB) FinishPushJob(ctx context.Context, jobID int64, owner string, at t
 // updateLeased runs "set … where the job is owner's"; the set clause takes one argument.
 func (db *DB) updateLeased(ctx context.Context, jobID int64, owner, set string, arg any) error {
 	return db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, set+` WHERE id = ? AND lease_owner = ? AND done_at IS NULL`, arg, jobID, owner)
+		res, err := tx.ExecContext(ctx, set+` WHERE id = ? AND lease_owner = ?`, arg, jobID, owner)
 		return checkLeased(res, err, jobID, owner)
 	})
 }
@@ -114,6 +114,6 @@ func (db *DB) PushTargets(ctx context.Context, passTypeID, serial string, afterI
 func (db *DB) PendingPushJobs(ctx context.Context) (_ int, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.PendingPushJobs")
 	var n int
-	err = db.rd.QueryRowContext(ctx, `SELECT count(*) FROM push_jobs WHERE done_at IS NULL`).Scan(&n)
+	err = db.rd.QueryRowContext(ctx, `SELECT count(*) FROM push_jobs`).Scan(&n)
 	return n, err
 }

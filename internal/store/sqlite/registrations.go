@@ -144,21 +144,6 @@ func (db *DB) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, s
 	return serials, fromMillis(max), nil
 }
 
-// RegistrationCount is the number of devices registered for a pass.
-func (db *DB) RegistrationCount(ctx context.Context, passTypeID, serial string) (_ int, err error) {
-	defer walletwallet.Wrap(&err, "sqlite.RegistrationCount(%q)", serial)
-	if !rules.PassKey(passTypeID, serial) {
-		return 0, nil
-	}
-	var n int
-	err = db.rd.QueryRowContext(ctx, `SELECT registration_count FROM passes WHERE pass_type_id = ? AND serial = ?`,
-		passTypeID, serial).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
-}
-
 // DeleteRegistrationsByToken removes every registration carrying pushToken
 // and returns how many went.
 func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) (_ int, err error) {

@@ -126,7 +126,7 @@ func testPushLease(t *testing.T, s walletwallet.Store) {
 	}
 	wantCode(t, s.ExtendPushLease(ctx, j.ID, "w1", later.Add(time.Minute)), walletwallet.ECONFLICT)
 	wantCode(t, s.AdvancePushJob(ctx, j.ID, "w1", cursor+100), walletwallet.ECONFLICT)
-	wantCode(t, s.FinishPushJob(ctx, j.ID, "w1", later), walletwallet.ECONFLICT)
+	wantCode(t, s.FinishPushJob(ctx, j.ID, "w1"), walletwallet.ECONFLICT)
 	pending(1)
 
 	rest, err := s.PushTargets(ctx, stolen.PassTypeID, stolen.Serial, stolen.Cursor, 2)
@@ -135,9 +135,9 @@ func testPushLease(t *testing.T, s walletwallet.Store) {
 		t.Fatalf("remaining targets = %+v, want only tok-d3", rest)
 	}
 	mustNil(t, s.AdvancePushJob(ctx, j.ID, "w2", rest[0].RegistrationID))
-	mustNil(t, s.FinishPushJob(ctx, j.ID, "w2", later.Add(time.Second)))
+	mustNil(t, s.FinishPushJob(ctx, j.ID, "w2"))
 	pending(0)
-	wantCode(t, s.FinishPushJob(ctx, j.ID, "w2", later.Add(time.Second)), walletwallet.ECONFLICT)
+	wantCode(t, s.FinishPushJob(ctx, j.ID, "w2"), walletwallet.ECONFLICT)
 	if again, err := s.ClaimPushJob(ctx, "w3", later.Add(time.Hour), later.Add(2*time.Hour)); err != nil || again != nil {
 		t.Fatalf("claim after finish = %+v, %v; want nil", again, err)
 	}

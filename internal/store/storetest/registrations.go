@@ -147,10 +147,8 @@ func tokens(t *testing.T, s walletwallet.Store, p *walletwallet.Pass) []string {
 	}
 	slices.Sort(out)
 	// The count that UpdatePass reports must agree with the rows a push pages through.
-	n, err := s.RegistrationCount(context.Background(), p.PassTypeID, p.Serial)
-	mustNil(t, err)
-	if n != len(out) {
-		t.Fatalf("RegistrationCount = %d, but %d registrations exist", n, len(out))
+	if n := countOf(t, s, p); n != len(out) {
+		t.Fatalf("Devices = %d, but %d registrations exist", n, len(out))
 	}
 	return out
 }

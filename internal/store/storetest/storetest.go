@@ -140,6 +140,16 @@ func registerDevice(t testing.TB, s walletwallet.Store, p *walletwallet.Pass, de
 	}
 }
 
+// countOf is the pass's registration count as the store keeps it (Pass.Devices).
+func countOf(t testing.TB, s walletwallet.Store, p *walletwallet.Pass) int {
+	t.Helper()
+	got, err := s.Pass(context.Background(), p.PassTypeID, p.Serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Devices
+}
+
 func wantTime(t *testing.T, what string, got, want time.Time) {
 	t.Helper()
 	if !got.Equal(want) {
