@@ -70,3 +70,28 @@ func TestMalformedPathParams(t *testing.T) {
 		})
 	}
 }
+
+// With the development identity and Apple's APNs, serve says at start-up
+// that every push will be refused, instead of leaving it to a retry loop.
+// Nothing is pushed here, so nothing dials Apple.
+func TestDevIdentityAgainstAppleAPNsWarns(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		warn bool
+	}{
+		{"https://api.push.apple.com", true},
+		{"https://api.sandbox.push.apple.com", true},
+		{"https://127.0.0.1:1", false},
+	} {
+		env := testEnv(t, nil)
+		env["WW_APNS_URL"] = c.url
+		srv := startServer(t, env)
+		if err := srv.Stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		got := strings.Contains(srv.Logs(), "will refuse every push")
+		if got != c.warn {
+			t.Errorf("%s: warning logged %v, want %v\n%s", c.url, got, c.warn, srv.Logs())
+		}
+	}
+}

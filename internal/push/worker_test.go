@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -500,3 +501,33 @@ func TestBackoff(t *testing.T) {
 		})
 	}
 }
+
+// A push that never gets an answer (here: APNs' certificate is not trusted,
+// as happens with a wrong WW_APNS_CA) must say why in the log, not only
+// "transport error".
+func TestTransportErrorNamesItsCause(t *testing.T) {
+	s := newDouble(t)
+	c, err := NewClient(ClientOptions{BaseURL: s.URL, RootCAs: x509.NewCertPool(), Certificate: ptr(newClientCert(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return t0 }
+	q := newFakeQueue(now)
+	q.addPass(testTopic, "s1", tokens("t", 2))
+	var logs logBuffer
+	reports, _ := startWorker(t, WorkerOptions{
+		Queue: q, Pusher: c, Logger: newLogger(&logs), RetryFor: 50 * time.Millisecond,
+		RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Now: now,
+	})
+	if r := nextReport(t, reports); r.Outcome != jobs.Retry || r.Failed != 2 {
+		t.Fatalf("report = %+v, want retry with 2 failed", r)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "still failing") || !strings.Contains(out, "cause=") || !strings.Contains(out, "certificate") {
+		t.Errorf("log does not name the cause:\n%s", out)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
