@@ -290,6 +290,10 @@ type Store interface {
 	// PendingPushJobs counts jobs not yet done (the walletwallet_push_jobs_pending metric).
 	PendingPushJobs(ctx context.Context) (int, error)
 
+	// Events lists up to limit recorded events with id > afterID, oldest
+	// first (the outbox the webhook delivery reads).
+	Events(ctx context.Context, afterID int64, limit int) ([]Event, error)
+
 	// Asset returns a stored image; ENOTFOUND when missing.
 	Asset(ctx context.Context, key string) (*Asset, error)
 	// PutAsset stores an image; storing an existing key again is a no-op.

@@ -56,6 +56,9 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 			if err != nil {
 				return err
 			}
+			if err := recordEvent(ctx, tx, walletwallet.EventPassCreated, p.PassTypeID, p.Serial, "", tms[i].first); err != nil {
+				return err
+			}
 			serials[i] = p.Serial
 		}
 		if done == nil {
@@ -181,10 +184,12 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 			return err
 		}
 		last := rules.NextLastModified(cur.LastModified, v.LastModified)
-		update := `UPDATE passes SET voided = true, last_modified = $3, blob = $4 WHERE pass_type_id = $1 AND serial = $2`
+		const upd = `UPDATE passes SET voided = true, last_modified = $3, blob = $4
+			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id`
+		update := `WITH upd AS (` + upd + `) ` + eventFrom("upd", walletwallet.EventPassVoided, 3)
 		args := []any{v.PassTypeID, v.Serial, last, v.Blob}
 		if cur.Devices > 0 {
-			update = `WITH upd AS (` + update + `), job AS (
+			update = `WITH upd AS (` + upd + `), ev AS (` + eventFrom("upd", walletwallet.EventPassVoided, 3) + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $3) RETURNING id)
 				SELECT pg_notify($5, '') FROM job`
 			args = append(args, notifyChannel)

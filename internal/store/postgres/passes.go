@@ -60,14 +60,17 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			return err
 		}
 		last := rules.NextLastModified(cur.LastModified, u.LastModified)
-		update := `UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
-			WHERE pass_type_id = $1 AND serial = $2`
+		// The update and its event are one statement (one round trip).
+		update := `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
+			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id) ` + eventFrom("upd", walletwallet.EventPassUpdated, 5)
 		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob}
 		if cur.Devices > 0 {
 			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs. The notification is
 			// delivered to every instance at commit.
-			update = `WITH upd AS (` + update + `), job AS (
+			update = `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
+				WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id),
+				ev AS (` + eventFrom("upd", walletwallet.EventPassUpdated, 5) + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $5) RETURNING id)
 				SELECT pg_notify($7, '') FROM job`
 			args = append(args, notifyChannel)

@@ -44,6 +44,9 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return nil
 		}
 		created = true
+		if err := recordEvent(ctx, tx, walletwallet.EventPassInstalled, r.PassTypeID, r.Serial, r.DeviceID, time.Now()); err != nil {
+			return err
+		}
 		// A device counts as an install the first time it registers the
 		// pass (pass_installs remembers it); a re-registration is not one.
 		_, err = tx.Exec(ctx, `
@@ -69,10 +72,14 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 	// two requests unregister the same device at once.
 	tag, err := db.pool.Exec(ctx, `
 		WITH gone AS (
-			DELETE FROM registrations WHERE device_id = $1 AND pass_type_id = $2 AND serial = $3 RETURNING 1)
+			DELETE FROM registrations WHERE device_id = $1 AND pass_type_id = $2 AND serial = $3 RETURNING 1
+		), ev AS (
+			INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
+			SELECT $4, account_id, pass_type_id, serial, $1, $5 FROM passes
+			WHERE pass_type_id = $2 AND serial = $3 AND EXISTS (SELECT 1 FROM gone))
 		UPDATE passes SET registration_count = registration_count - (SELECT count(*) FROM gone)
 		WHERE pass_type_id = $2 AND serial = $3 AND EXISTS (SELECT 1 FROM gone)`,
-		deviceID, passTypeID, serial)
+		deviceID, passTypeID, serial, string(walletwallet.EventPassUninstalled), rules.OrNow(time.Time{}))
 	if err != nil {
 		return err
 	}
@@ -135,14 +142,20 @@ func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) 
 	err = db.write(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `
 			WITH gone AS (
-				DELETE FROM registrations WHERE push_token = $1 RETURNING pass_type_id, serial
+				DELETE FROM registrations WHERE push_token = $1 RETURNING pass_type_id, serial, device_id
+			), ev AS (
+				-- Each removed registration is an uninstall of its pass.
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
+				SELECT $2, p.account_id, g.pass_type_id, g.serial, g.device_id, $3
+				FROM gone g JOIN passes p ON p.pass_type_id = g.pass_type_id AND p.serial = g.serial
 			), per_pass AS (
 				SELECT pass_type_id, serial, count(*) AS n FROM gone GROUP BY pass_type_id, serial
 			), adjusted AS (
 				UPDATE passes p SET registration_count = p.registration_count - g.n
 				FROM per_pass g WHERE p.pass_type_id = g.pass_type_id AND p.serial = g.serial
 			)
-			SELECT coalesce(sum(n), 0) FROM per_pass`, pushToken).Scan(&n)
+			SELECT coalesce(sum(n), 0) FROM per_pass`,
+			pushToken, string(walletwallet.EventPassUninstalled), rules.OrNow(time.Time{})).Scan(&n)
 	})
 	return n, err
 }

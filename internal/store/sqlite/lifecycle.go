@@ -55,6 +55,9 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 			if err != nil {
 				return err
 			}
+			if err := recordEvent(ctx, tx, walletwallet.EventPassCreated, p.PassTypeID, p.Serial, "", fromMillis(ts[i].first)); err != nil {
+				return err
+			}
 			serials[i] = p.Serial
 		}
 		if done == nil {
@@ -180,6 +183,9 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE passes SET voided = 1, last_modified = ?, blob = ? WHERE pass_type_id = ? AND serial = ?`,
 			millis(last), nullBytes(v.Blob), v.PassTypeID, v.Serial); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, walletwallet.EventPassVoided, v.PassTypeID, v.Serial, "", last); err != nil {
 			return err
 		}
 		if cur.Devices > 0 {

@@ -62,6 +62,9 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		if err != nil {
 			return err
 		}
+		if err := recordEvent(ctx, tx, walletwallet.EventPassUpdated, u.PassTypeID, u.Serial, "", last); err != nil {
+			return err
+		}
 		if cur.Devices > 0 {
 			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs.

@@ -49,6 +49,9 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 		if err := addRegistrations(ctx, tx, r.PassTypeID, r.Serial, 1); err != nil {
 			return err
 		}
+		if err := recordEvent(ctx, tx, walletwallet.EventPassInstalled, r.PassTypeID, r.Serial, r.DeviceID, time.Now()); err != nil {
+			return err
+		}
 		return addInstall(ctx, tx, r)
 	})
 	return created, err
@@ -72,6 +75,9 @@ func (db *DB) Unregister(ctx context.Context, deviceID, passTypeID, serial strin
 		}
 		if n == 0 {
 			return rules.NotRegistered(deviceID, serial)
+		}
+		if err := recordEvent(ctx, tx, walletwallet.EventPassUninstalled, passTypeID, serial, deviceID, time.Now()); err != nil {
+			return err
 		}
 		return addRegistrations(ctx, tx, passTypeID, serial, -1)
 	})
@@ -159,6 +165,16 @@ func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) 
 			FROM (SELECT pass_type_id, serial, count(*) AS n FROM registrations WHERE push_token = ?
 			      GROUP BY pass_type_id, serial) AS g
 			WHERE passes.pass_type_id = g.pass_type_id AND passes.serial = g.serial`, pushToken)
+		if err != nil {
+			return err
+		}
+		// Each removed registration is an uninstall of its pass.
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
+			SELECT ?, p.account_id, r.pass_type_id, r.serial, r.device_id, ?
+			FROM registrations r JOIN passes p ON p.pass_type_id = r.pass_type_id AND p.serial = r.serial
+			WHERE r.push_token = ? ORDER BY r.id`,
+			string(walletwallet.EventPassUninstalled), millis(time.Now()), pushToken)
 		if err != nil {
 			return err
 		}
