@@ -62,9 +62,6 @@ type Options struct {
 	// Signup serves POST /api/signup (WW_SIGNUP=open); without it the route
 	// does not exist (404).
 	Signup bool
-	// PushEnqueued is called after a changed PUT enqueued push work, so the
-	// local worker starts at once instead of at its next poll.
-	PushEnqueued func()
 	// Passes performs the operations; nil builds one from the fields above.
 	Passes *passes.Service
 }
@@ -83,13 +80,10 @@ func Register(rt *jsonhttp.Router, o Options) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.PushEnqueued == nil {
-		o.PushEnqueued = func() {}
-	}
 	if o.Passes == nil {
 		o.Passes = passes.New(passes.Options{
 			Store: o.Store, Builder: o.Builder, Blobs: o.Blobs, PassTypeID: o.PassTypeID,
-			PublicURL: o.PublicURL, Now: o.Now, PushEnqueued: o.PushEnqueued,
+			PublicURL: o.PublicURL, Now: o.Now,
 		})
 	}
 	s := &server{Options: o, passes: o.Passes}

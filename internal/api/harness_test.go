@@ -35,14 +35,15 @@ const passTypeID = "pass.test.walletwallet"
 // harness is a real API on a real SQLite file behind a real HTTP server,
 // with a clock the test moves.
 type harness struct {
-	t     *testing.T
-	srv   *httptest.Server
-	st    walletwallet.Store
-	path  string
-	mu    sync.Mutex
-	now   time.Time
-	kicks atomic.Int64
-	logs  *syncBuffer
+	t         *testing.T
+	srv       *httptest.Server
+	st        walletwallet.Store
+	path      string
+	mu        sync.Mutex
+	now       time.Time
+	kicks     atomic.Int64 // job notifications from the store
+	stopWakes context.CancelFunc
+	logs      *syncBuffer
 	// fetcher, when set, lets the renderer fetch https image URLs.
 	fetcher *images.Fetcher
 	// dbURL, when set, is the database (store.Open) instead of a SQLite file.
@@ -135,9 +136,18 @@ func (h *harness) start() {
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	rt := jsonhttp.NewRouter()
-	kick := func() { h.kicks.Add(1) }
-	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Now: h.clock, PushEnqueued: kick})
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, PushEnqueued: kick, Passes: svc, Signup: h.signup})
+	// Count the store's job notifications, the one path that wakes the
+	// job runner in serve.
+	wctx, stopWakes := context.WithCancel(context.Background())
+	h.stopWakes = stopWakes
+	wakes := st.(store.Notifier).PushJobNotifications(wctx)
+	go func() {
+		for range wakes {
+			h.kicks.Add(1)
+		}
+	}()
+	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Now: h.clock})
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, Passes: svc, Signup: h.signup})
 	share.Register(rt, share.Options{Store: st, Blobs: svc, Accounts: st, PublicURL: publicURL, DefaultOrg: "WalletWallet", Logger: log})
 	h.srv = httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))
 	t.Cleanup(h.stop)
@@ -146,6 +156,7 @@ func (h *harness) start() {
 func (h *harness) stop() {
 	if h.srv != nil {
 		h.srv.Close()
+		h.stopWakes()
 		h.st.Close()
 		h.srv = nil
 	}
@@ -155,6 +166,19 @@ func (h *harness) stop() {
 func (h *harness) restart() {
 	h.stop()
 	h.start()
+}
+
+// woken waits until the store has announced more than before job
+// notifications (signals may coalesce, never go missing).
+func (h *harness) woken(before int64) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for h.kicks.Load() <= before {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 func (h *harness) clock() time.Time {

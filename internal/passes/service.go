@@ -52,9 +52,6 @@ type Options struct {
 	PublicURL string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
-	// PushEnqueued is called after a write enqueued push work, so the local
-	// worker starts at once instead of at its next poll (nil: nothing).
-	PushEnqueued func()
 }
 
 // Service performs the operations for one pass type.
@@ -68,9 +65,6 @@ type Service struct {
 func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.PushEnqueued == nil {
-		o.PushEnqueued = func() {}
 	}
 	return &Service{Options: o}
 }

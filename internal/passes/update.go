@@ -118,9 +118,6 @@ func (s *Service) Void(ctx context.Context, a *walletwallet.Account, serial stri
 		if res.AlreadyVoided {
 			return &Updated{Serial: serial, LastModified: res.LastModified}, nil
 		}
-		if res.NotifiedDevices > 0 {
-			s.PushEnqueued()
-		}
 		return &Updated{Serial: serial, LastModified: res.LastModified, NotifiedDevices: res.NotifiedDevices}, nil
 	}
 }
@@ -144,9 +141,6 @@ func (s *Service) update(ctx context.Context, a *walletwallet.Account, serial st
 		}
 		if err != nil {
 			return nil, err
-		}
-		if ans.NotifiedDevices > 0 {
-			s.PushEnqueued()
 		}
 		return ans, nil
 	}
