@@ -187,7 +187,13 @@ func DefaultBackoff(attempts int) time.Duration {
 func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	done := make(chan *Kind, 64)
+	// Room for every job in hand, so a job ending after Run returned never
+	// blocks the wait below.
+	slots := 0
+	for _, k := range r.kinds {
+		slots += k.Concurrency
+	}
+	done := make(chan *Kind, slots)
 	active := make(map[*Kind]int, len(r.kinds))
 	wake := r.o.Wake
 	timer := time.NewTimer(r.o.Poll)
