@@ -169,7 +169,7 @@ func fitRunes(face font.Face, s string, limit fixed.Int26_6) int {
 	return n
 }
 
-// textBox draws one line of text with its baseline at y inside [x, x+w),
+// text draws one line of s with its baseline at y inside [x, x+w),
 // shortened to fit, and returns the rectangle the drawn ink may occupy.
 func (r *renderer) text(dst draw.Image, s string, bold bool, px int, c color.Color, x, y, w int, a align) image.Rectangle {
 	face := r.faces.get(bold, px)
