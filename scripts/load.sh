@@ -11,12 +11,15 @@ n=${1:-2000}; shift || true
 concs=("$@"); [ ${#concs[@]} -gt 0 ] || concs=(1 8 32)
 mode=${MODE:-post}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+pid=
+trap '[ -n "$pid" ] && { kill $pid 2>/dev/null; wait $pid 2>/dev/null; }; rm -rf "$tmp"' EXIT
 go build -o "$tmp/walletwallet" ./cmd/walletwallet
 go build -o "$tmp/wwload" ./cmd/wwload
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export WW_DATA_DIR="$tmp/data" WW_ADDR="127.0.0.1:$port" WW_PUBLIC_URL="https://passes.example.test" WW_LOG_LEVEL=warn
 export WW_APNS_URL="https://127.0.0.1:1"   # no devices register in a load run: nothing is pushed
+# Admin commands never create a database (only serve and migrate do).
+"$tmp/walletwallet" migrate 2>/dev/null
 key=$("$tmp/walletwallet" accounts create --plan pro --monthly-limit 1000000000 2>/dev/null)
 "$tmp/walletwallet" serve 2>"$tmp/serve.log" &
 pid=$!
