@@ -18,6 +18,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/dashboard"
 	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/metrics"
 	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/passes"
 	"github.com/walletwallet/walletwallet/internal/push"
@@ -69,9 +70,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// One registry for the process; every part records into it.
+	m := metrics.New(st)
 	is := newIssuer(cfg, id, renderer, st)
+	is.SignTimes = m
 
-	runner, err := newJobs(ctx, cfg, id, st, log)
+	runner, err := newJobs(ctx, cfg, id, st, log, m)
 	if err != nil {
 		return err
 	}
@@ -83,11 +87,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// One service performs the pass operations for every face (API, share links).
 	svc := passes.New(passes.Options{
 		Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL,
+		Counts: m,
 	})
 	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: svc})
 	share.Register(rt, share.Options{Store: st, Blobs: blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
+	rt.Handle(http.MethodGet, "/metrics", m.Handler(cfg.MetricsAllowed))
 	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -100,7 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}))
 
 	srv := &http.Server{
-		Handler:           jsonhttp.Middleware(log, api.CORS(rt)),
+		Handler:           jsonhttp.ObservedMiddleware(log, m, api.CORS(rt)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -148,7 +154,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 // newJobs builds the APNs client and the runner of durable jobs with the
 // push fan-out registered.
-func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st walletwallet.Store, log *slog.Logger) (*jobs.Runner, error) {
+func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st walletwallet.Store, log *slog.Logger, m *metrics.Metrics) (*jobs.Runner, error) {
 	roots, err := certPool(cfg.APNsCA)
 	if err != nil {
 		return nil, fmt.Errorf("WW_APNS_CA: %w", err)
@@ -192,7 +198,7 @@ func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st w
 		wake = n.PushJobNotifications(ctx)
 	}
 	runner := jobs.New(jobs.Options{Logger: log, Wake: wake})
-	runner.Register(push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log}).Kind())
+	runner.Register(push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log, Results: m}).Kind())
 	return runner, nil
 }
 

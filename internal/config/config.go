@@ -39,6 +39,10 @@ type Config struct {
 	// Signup is WW_SIGNUP: "open" serves self-service signup, "closed" (the default) does not.
 	Signup         string
 	fetchAllowText string
+	// MetricsAllowed is WW_METRICS_ALLOWED_NETWORKS: the TCP peers that may
+	// read GET /metrics.
+	MetricsAllowed   []netip.Prefix
+	metricsAllowText string
 
 	// registered holds the settings Register added (by variable name),
 	// explicit those the environment or a flag gave a value, and files the
@@ -78,6 +82,7 @@ var settings = []setting{
 	{"apns-key-id", "WW_APNS_KEY_ID", "", "key id of the .p8 key", false, func(c *Config) *string { return &c.APNsKeyID }},
 	{"apns-team-id", "WW_APNS_TEAM_ID", "", "team id for token auth (default: the pass's team identifier)", false, func(c *Config) *string { return &c.APNsTeamID }},
 	{"fetch-allow-cidrs", "WW_FETCH_ALLOW_CIDRS", "", "comma-separated address ranges exempt from the private-address refusal for image fetches", false, func(c *Config) *string { return &c.fetchAllowText }},
+	{"metrics-allowed-networks", "WW_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128", "comma-separated address ranges whose clients may read GET /metrics; others get 404", false, func(c *Config) *string { return &c.metricsAllowText }},
 	{"fetch-ca", "WW_FETCH_CA", "", "extra CA bundle (PEM) trusted for image fetches", false, func(c *Config) *string { return &c.FetchCA }},
 	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
 	{"signup", "WW_SIGNUP", "closed", "open serves the signup page and POST /api/signup; closed answers both 404", false, func(c *Config) *string { return &c.Signup }},
@@ -184,21 +189,12 @@ func (c *Config) Finish() error {
 	if (c.APNsKey != "") != (c.APNsKeyID != "") {
 		return fmt.Errorf("WW_APNS_KEY and WW_APNS_KEY_ID go together (token-based APNs auth)")
 	}
-	c.FetchAllow = nil
-	for _, part := range strings.Split(c.fetchAllowText, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			a, aerr := netip.ParseAddr(part)
-			if aerr != nil {
-				return fmt.Errorf("WW_FETCH_ALLOW_CIDRS: %q is not an address range like 10.1.0.0/16", part)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		c.FetchAllow = append(c.FetchAllow, p.Masked())
+	var err error
+	if c.FetchAllow, err = parsePrefixes("WW_FETCH_ALLOW_CIDRS", c.fetchAllowText); err != nil {
+		return err
+	}
+	if c.MetricsAllowed, err = parsePrefixes("WW_METRICS_ALLOWED_NETWORKS", c.metricsAllowText); err != nil {
+		return err
 	}
 	if c.registered["WW_SIGNUP"] && c.Signup != "open" && c.Signup != "closed" {
 		return fmt.Errorf("WW_SIGNUP must be open or closed, got %q", c.Signup)
@@ -252,4 +248,26 @@ func redactURL(u string) string {
 		return u[:scheme+3] + userinfo[:i] + ":[redacted]" + u[at:]
 	}
 	return u
+}
+
+// parsePrefixes reads a comma-separated list of address ranges (a bare
+// address is a range of one) for the variable name.
+func parsePrefixes(name, text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s: %q is not an address range like 10.1.0.0/16", name, part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,6 +52,28 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 }
 
+func TestMetricsAllowedNetworks(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, "[127.0.0.0/8 ::1/128]"},
+		{"explicit", map[string]string{"WW_METRICS_ALLOWED_NETWORKS": " 10.0.0.1/8, fd00::7"}, "[10.0.0.0/8 fd00::7/128]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(c.MetricsAllowed); got != tc.want {
+				t.Errorf("MetricsAllowed = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestInvalid(t *testing.T) {
 	cases := []struct {
 		name string
@@ -61,6 +84,7 @@ func TestInvalid(t *testing.T) {
 		{"key without cert", map[string]string{"WW_PASS_KEY": "k.pem"}, "WW_PASS_CERT is not"},
 		{"bad public url", map[string]string{"WW_PUBLIC_URL": "pass.example.com"}, "WW_PUBLIC_URL must start with https://"},
 		{"bad cidr", map[string]string{"WW_FETCH_ALLOW_CIDRS": "10.0.0.0/99"}, "WW_FETCH_ALLOW_CIDRS"},
+		{"bad metrics range", map[string]string{"WW_METRICS_ALLOWED_NETWORKS": "127.0.0.0/8,localhost"}, "WW_METRICS_ALLOWED_NETWORKS"},
 		{"apns key without id", map[string]string{"WW_APNS_KEY": "a.p8"}, "WW_APNS_KEY_ID"},
 		{"log level", map[string]string{"WW_LOG_LEVEL": "loud"}, "WW_LOG_LEVEL"},
 		{"signup", map[string]string{"WW_SIGNUP": "yes"}, "WW_SIGNUP must be open or closed"},

@@ -44,6 +44,13 @@ type Issuer struct {
 	DefaultOrg string
 	// Accounts is needed only by Rebuild.
 	Accounts AccountSource
+	// SignTimes, if set, is told how long each Build took (internal/metrics).
+	SignTimes SignObserver
+}
+
+// SignObserver records the duration of one pass build and signature.
+type SignObserver interface {
+	ObserveSign(d time.Duration)
 }
 
 // Meta is what the server owns about a pass, as opposed to what the request says.
@@ -60,6 +67,14 @@ type Meta struct {
 // Build signs the pass described by req and m.
 func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []byte, err error) {
 	defer walletwallet.Wrap(&err, "issuer.Build(%s)", m.Serial)
+	if is.SignTimes != nil {
+		start := time.Now()
+		defer func() {
+			if err == nil {
+				is.SignTimes.ObserveSign(time.Since(start))
+			}
+		}()
+	}
 	files, err := is.Contents(ctx, req, m)
 	if err != nil {
 		return nil, err

@@ -175,6 +175,18 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // request with method, route, status, duration and request id, plus the
 // error message of a 4xx answer.
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return ObservedMiddleware(log, nil, next)
+}
+
+// Observer records each answered request (internal/metrics). route is the
+// matched route pattern or "-", never the raw path, so its values are bounded.
+type Observer interface {
+	ObserveHTTP(route string, code int, d time.Duration)
+}
+
+// ObservedMiddleware is Middleware that also reports every request to obs
+// (nil: none), from the same place that writes the access log line.
+func ObservedMiddleware(log *slog.Logger, obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -192,6 +204,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 					WriteError(rec, r, errors.New("panic"))
 				}
 			}
+			elapsed := time.Since(start)
 			route := r.Pattern
 			if route == "" {
 				route = "-"
@@ -200,7 +213,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.Int("status", rec.status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
 				slog.Int64("bytes", rec.bytes),
 				slog.String("request_id", id),
 			}
@@ -208,6 +221,13 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 				attrs = append(attrs, slog.String("error", ri.clientErr))
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if obs != nil {
+				status := rec.status
+				if status == 0 {
+					status = http.StatusOK // nothing written: net/http answers 200
+				}
+				obs.ObserveHTTP(route, status, elapsed)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

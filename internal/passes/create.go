@@ -159,6 +159,9 @@ func (s *Service) create(ctx context.Context, a *walletwallet.Account, reqs []*p
 		}
 		return nil, err
 	}
+	if s.Counts != nil {
+		s.Counts.PassesCreated(len(out.Passes))
+	}
 	return out, nil
 }
 

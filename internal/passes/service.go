@@ -52,6 +52,15 @@ type Options struct {
 	PublicURL string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Counts, if set, is told of every created pass and new version
+	// (internal/metrics).
+	Counts Counts
+}
+
+// Counts records pass operations that took effect.
+type Counts interface {
+	PassesCreated(n int)
+	PassUpdated()
 }
 
 // Service performs the operations for one pass type.

@@ -118,6 +118,9 @@ func (s *Service) Void(ctx context.Context, a *walletwallet.Account, serial stri
 		if res.AlreadyVoided {
 			return &Updated{Serial: serial, LastModified: res.LastModified}, nil
 		}
+		if s.Counts != nil {
+			s.Counts.PassUpdated()
+		}
 		return &Updated{Serial: serial, LastModified: res.LastModified, NotifiedDevices: res.NotifiedDevices}, nil
 	}
 }
@@ -192,6 +195,9 @@ func (s *Service) updateOnce(ctx context.Context, a *walletwallet.Account, seria
 	}
 	if res.Unchanged {
 		return &Updated{Serial: serial, LastModified: res.LastModified, Unchanged: true}, nil
+	}
+	if s.Counts != nil {
+		s.Counts.PassUpdated()
 	}
 	return &Updated{Serial: serial, LastModified: res.LastModified, NotifiedDevices: res.NotifiedDevices}, nil
 }

@@ -63,6 +63,7 @@ func (f *Fanout) pushOne(ctx context.Context, run *jobRun, token string) {
 		switch {
 		case r.Err == nil && r.Status == http.StatusOK:
 			run.pushed.Add(1)
+			f.result("sent")
 			return
 		case r.Err == nil && (r.Status == http.StatusGone ||
 			r.Status == http.StatusBadRequest && r.Reason == ReasonBadDeviceToken):
@@ -81,6 +82,7 @@ func (f *Fanout) pushOne(ctx context.Context, run *jobRun, token string) {
 		if time.Until(deadline) < d {
 			run.unsettled.Add(1)
 			run.failed.Add(1)
+			f.result("failed")
 			key := describe(r)
 			if run.problem("retry exhausted " + key) {
 				attrs := []any{"job", run.job.ID, "topic", topic, "token", short(token), "last", key, "attempts", attempt + 1}
@@ -93,6 +95,7 @@ func (f *Fanout) pushOne(ctx context.Context, run *jobRun, token string) {
 			}
 			return
 		}
+		f.result("retried")
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -109,10 +112,12 @@ func (f *Fanout) removeToken(ctx context.Context, run *jobRun, token string, r R
 	if err != nil {
 		// The registration stays; the next push to it gets the same answer.
 		run.failed.Add(1)
+		f.result("failed")
 		f.log.Warn("delete dead push token", "token", short(token), "err", err)
 		return
 	}
 	run.removed.Add(1)
+	f.result("unregistered")
 	f.log.Debug("APNs token dead, registrations removed", "token", short(token),
 		"status", r.Status, "reason", r.Reason, "registrations", n)
 }
@@ -121,6 +126,7 @@ func (f *Fanout) removeToken(ctx context.Context, run *jobRun, token string, r R
 // once per job, loudly when it means our configuration is wrong.
 func (f *Fanout) rejected(run *jobRun, token string, r Result) {
 	run.failed.Add(1)
+	f.result("failed")
 	key := describe(r)
 	if !run.problem(key) {
 		return
@@ -168,4 +174,11 @@ func backoff(attempt int, base, ceiling time.Duration) time.Duration {
 		return 0
 	}
 	return mrand.N(d)
+}
+
+// result counts one push outcome, if anyone counts.
+func (f *Fanout) result(r string) {
+	if f.o.Results != nil {
+		f.o.Results.Push(r)
+	}
 }

@@ -48,6 +48,16 @@ type FanoutOptions struct {
 	RetryBase, RetryMax time.Duration
 	// OnJob, if set, is called after each run of a job (tests, metrics).
 	OnJob func(JobReport)
+	// Results, if set, counts every push outcome (internal/metrics).
+	Results Results
+}
+
+// Results counts push outcomes: "sent", "unregistered" (token dead,
+// registrations removed), "retried" (one more attempt after a 429, 5xx or
+// transport failure) and "failed" (rejected, retries exhausted, or the dead
+// token could not be removed).
+type Results interface {
+	Push(result string)
 }
 
 // JobReport describes one run of a fan-out job.
