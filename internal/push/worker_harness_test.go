@@ -21,6 +21,7 @@ type WorkerOptions struct {
 	Wake                          <-chan struct{}
 	Now                           func() time.Time
 	OnJob                         func(JobReport)
+	Results                       Results
 }
 
 // Worker is a runner with the push kind registered.
@@ -30,6 +31,7 @@ func NewWorker(o WorkerOptions) *Worker {
 	f := NewFanout(FanoutOptions{
 		Queue: o.Queue, Pusher: o.Pusher, Logger: o.Logger, PageSize: o.PageSize, Concurrency: o.Concurrency,
 		Jobs: o.Jobs, RetryFor: o.RetryFor, RetryBase: o.RetryBase, RetryMax: o.RetryMax, OnJob: o.OnJob,
+		Results: o.Results,
 	})
 	r := jobs.New(jobs.Options{Logger: o.Logger, Owner: o.Owner, Lease: o.Lease, Poll: o.Poll, Wake: o.Wake, Now: o.Now})
 	r.Register(f.Kind())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime"
 	"slices"
@@ -120,6 +121,9 @@ func TestWorkerAnswers(t *testing.T) {
 		specialSeen func(n int) bool
 		pushed      int
 		log         []string // substrings the log must contain
+		// results is what the Results recorder must have counted; -1
+		// means "at least once" (the number of retries depends on timing).
+		results map[string]int
 	}
 	tests := []struct {
 		name  string
@@ -129,33 +133,33 @@ func TestWorkerAnswers(t *testing.T) {
 		{
 			name:  "410 unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 410, Reason: "Unregistered"} },
-			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4, results: map[string]int{"sent": 4, "unregistered": 1}},
 		},
 		{
 			name:  "410 with another reason unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 410, Reason: "ExpiredToken"} },
-			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4, results: map[string]int{"sent": 4, "unregistered": 1}},
 		},
 		{
 			name:  "400 BadDeviceToken unregisters",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "BadDeviceToken"} },
-			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4},
+			want:  want{outcome: jobs.Finished, deleted: []string{special}, pushed: 4, results: map[string]int{"sent": 4, "unregistered": 1}},
 		},
 		{
 			name:  "400 DeviceTokenNotForTopic keeps and logs an error",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "DeviceTokenNotForTopic"} },
 			want: want{outcome: jobs.Finished, pushed: 4,
-				log: []string{"level=ERROR", "DeviceTokenNotForTopic", "topic=" + testTopic}},
+				log: []string{"level=ERROR", "DeviceTokenNotForTopic", "topic=" + testTopic}, results: map[string]int{"sent": 4, "failed": 1}},
 		},
 		{
 			name:  "403 certificate problem keeps and logs an error",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 403, Reason: "BadCertificateEnvironment"} },
-			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=ERROR", "BadCertificateEnvironment"}},
+			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=ERROR", "BadCertificateEnvironment"}, results: map[string]int{"sent": 4, "failed": 1}},
 		},
 		{
 			name:  "other 400 keeps and logs",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 400, Reason: "BadTopic"} },
-			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=WARN", "BadTopic"}},
+			want:  want{outcome: jobs.Finished, pushed: 4, log: []string{"level=WARN", "BadTopic"}, results: map[string]int{"sent": 4, "failed": 1}},
 		},
 		{
 			name: "429 then 200 is retried and delivered",
@@ -165,7 +169,7 @@ func TestWorkerAnswers(t *testing.T) {
 				}
 				return apnstest.Reply{}
 			},
-			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 2 }},
+			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 2 }, results: map[string]int{"sent": 5, "retried": 1}},
 		},
 		{
 			name: "503 twice then 200 is retried and delivered",
@@ -175,13 +179,13 @@ func TestWorkerAnswers(t *testing.T) {
 				}
 				return apnstest.Reply{}
 			},
-			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 3 }},
+			want: want{outcome: jobs.Finished, pushed: 5, specialSeen: func(n int) bool { return n == 3 }, results: map[string]int{"sent": 5, "retried": 2}},
 		},
 		{
 			name:  "persistent 500 keeps the job for later",
 			reply: func(int) apnstest.Reply { return apnstest.Reply{Status: 500, Reason: "InternalServerError"} },
 			want: want{outcome: jobs.Retry, pushed: 4, specialSeen: func(n int) bool { return n >= 2 },
-				log: []string{"still failing"}},
+				log: []string{"still failing"}, results: map[string]int{"sent": 4, "failed": 1, "retried": -1}},
 		},
 	}
 	for _, tc := range tests {
@@ -208,8 +212,9 @@ func TestWorkerAnswers(t *testing.T) {
 			toks = slices.Insert(toks, 2, special)
 			id := q.addPass(testTopic, "s1", toks)
 			var logs logBuffer
+			results := &resultCounter{n: map[string]int{}}
 			reports, _ := startWorker(t, WorkerOptions{
-				Queue: q, Pusher: certClient(t, s, newClientCert(t), 1), Logger: newLogger(&logs),
+				Queue: q, Pusher: certClient(t, s, newClientCert(t), 1), Logger: newLogger(&logs), Results: results,
 				PageSize: 10, RetryFor: 200 * time.Millisecond, RetryBase: time.Millisecond,
 				RetryMax: 20 * time.Millisecond, Now: now,
 			})
@@ -248,6 +253,13 @@ func TestWorkerAnswers(t *testing.T) {
 				}
 				if j.owner == "" || !j.leaseUntil.After(t0.Add(time.Second)) {
 					t.Errorf("lease = %q until %v, want ours and pushed out past now+1s", j.owner, j.leaseUntil)
+				}
+			}
+			got := results.snapshot()
+			for _, k := range []string{"sent", "unregistered", "retried", "failed"} {
+				w := tc.want.results[k]
+				if w == -1 && got[k] < 1 || w != -1 && got[k] != w {
+					t.Errorf("results[%s] = %d, want %d (all: %v)", k, got[k], w, got)
 				}
 			}
 			out := logs.String()
@@ -531,3 +543,21 @@ func TestTransportErrorNamesItsCause(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// resultCounter is a Results that remembers the counts.
+type resultCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *resultCounter) Push(result string) {
+	c.mu.Lock()
+	c.n[result]++
+	c.mu.Unlock()
+}
+
+func (c *resultCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.n)
+}
