@@ -294,6 +294,15 @@ type Store interface {
 	// first (the outbox the webhook delivery reads).
 	Events(ctx context.Context, afterID int64, limit int) ([]Event, error)
 
+	// CreateWebhook stores w (ID, AccountID, URL, Events, SealedSecret set
+	// by the caller; CreatedAt zero means now).
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	// Webhooks lists an account's webhooks, oldest first.
+	Webhooks(ctx context.Context, accountID int64) ([]Webhook, error)
+	// DeleteWebhook removes webhook id of accountID: ENOTFOUND when no
+	// webhook has that id, EFORBIDDEN when another account owns it.
+	DeleteWebhook(ctx context.Context, accountID int64, id string) error
+
 	// Asset returns a stored image; ENOTFOUND when missing.
 	Asset(ctx context.Context, key string) (*Asset, error)
 	// PutAsset stores an image; storing an existing key again is a no-op.

@@ -73,3 +73,13 @@ func EmailTaken() error {
 func NotLeased(jobID int64, owner string) error {
 	return walletwallet.Errorf(walletwallet.ECONFLICT, "job %d is not leased to %s", jobID, owner)
 }
+
+// WebhookNotFound is the ENOTFOUND of DeleteWebhook.
+func WebhookNotFound(id string) error {
+	return walletwallet.Errorf(walletwallet.ENOTFOUND, "webhook %q not found", id)
+}
+
+// WebhookNotOwner is the EFORBIDDEN of DeleteWebhook by another account.
+func WebhookNotOwner(id string) error {
+	return walletwallet.Errorf(walletwallet.EFORBIDDEN, "webhook %q belongs to another account", id)
+}
