@@ -14,7 +14,7 @@ import (
 // folder, the folder ends up 0700 and the database files 0600, even under a
 // umask that would let everyone read them (the database holds every pass's
 // authentication token). serve also warns that WW_ADDR without WW_PUBLIC_URL
-// gives passes the default address.
+// gives passes the default address. The webhook key file is 0600 too.
 func TestDataFilesOwnerOnly(t *testing.T) {
 	old := syscall.Umask(0) // the spawned server inherits it
 	defer syscall.Umask(old)
@@ -50,6 +50,8 @@ func TestDataFilesOwnerOnly(t *testing.T) {
 		srv := startServer(t, env) // sets WW_ADDR, leaves WW_PUBLIC_URL unset
 		newKey(t, env)
 		check(t, env["WW_DATA_DIR"], 3)
+		// The key sealing webhook secrets, created on first start.
+		wantMode(t, filepath.Join(env["WW_DATA_DIR"], "webhook.key"), 0o600)
 		if !strings.Contains(srv.Logs(), "WW_ADDR is set but WW_PUBLIC_URL is left at its default") {
 			t.Errorf("no warning about the default WW_PUBLIC_URL:\n%s", srv.Logs())
 		}

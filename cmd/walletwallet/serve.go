@@ -89,7 +89,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL,
 		Counts: m,
 	})
-	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: svc})
+	secrets, err := webhookSecrets(cfg, log)
+	if err != nil {
+		return err
+	}
+	hooks, err := webhookGuard(cfg)
+	if err != nil {
+		return err
+	}
+	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: svc,
+		Secrets: secrets, WebhookHosts: hooks})
 	share.Register(rt, share.Options{Store: st, Blobs: blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})

@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/walletwallet/walletwallet/internal/config"
+	"github.com/walletwallet/walletwallet/internal/egress"
 	"github.com/walletwallet/walletwallet/internal/images"
 	"github.com/walletwallet/walletwallet/internal/issuer"
+	"github.com/walletwallet/walletwallet/internal/sealbox"
 	"github.com/walletwallet/walletwallet/internal/signing"
 )
 
@@ -96,4 +98,38 @@ func newIssuer(cfg *config.Config, id *signing.Identity, r issuer.ImageSource, a
 		DefaultOrg:    cfg.DefaultOrg,
 		Accounts:      accounts,
 	}
+}
+
+// webhookSecrets is the box sealing webhook secrets: WW_WEBHOOK_KEY, or the
+// key file in the data folder (created 0600 on first start).
+func webhookSecrets(cfg *config.Config, log *slog.Logger) (*sealbox.Box, error) {
+	if cfg.WebhookKey != "" {
+		k, err := sealbox.ParseKey(cfg.WebhookKey)
+		if err != nil {
+			return nil, fmt.Errorf("WW_WEBHOOK_KEY: %w", err)
+		}
+		return sealbox.New(k)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cfg.DataDir, "webhook.key")
+	k, created, err := sealbox.LoadOrCreate(path)
+	if err != nil {
+		return nil, fmt.Errorf("webhook key %s: %w", path, err)
+	}
+	if created {
+		log.Info("created the key sealing webhook secrets; back it up with the database, and give every instance the same key (WW_WEBHOOK_KEY)", "path", path)
+	}
+	return sealbox.New(k)
+}
+
+// webhookGuard is the egress guard for webhook endpoints: the image
+// fetches' exemptions and extra CA apply to them too.
+func webhookGuard(cfg *config.Config) (*egress.Guard, error) {
+	roots, err := certPool(cfg.FetchCA)
+	if err != nil {
+		return nil, fmt.Errorf("WW_FETCH_CA: %w", err)
+	}
+	return egress.New(egress.Options{AllowCIDRs: cfg.FetchAllow, RootCAs: roots}), nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/egress"
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/passes"
@@ -32,6 +33,9 @@ const MaxBody = 1 << 20
 type Store interface {
 	AccountByKey(ctx context.Context, hash []byte) (*walletwallet.Account, error)
 	Signup(ctx context.Context, a *walletwallet.Account, k *walletwallet.APIKey) error
+	CreateWebhook(ctx context.Context, w *walletwallet.Webhook) error
+	Webhooks(ctx context.Context, accountID int64) ([]walletwallet.Webhook, error)
+	DeleteWebhook(ctx context.Context, accountID int64, id string) error
 	passes.Store
 }
 
@@ -64,6 +68,12 @@ type Options struct {
 	Signup bool
 	// Passes performs the operations; nil builds one from the fields above.
 	Passes *passes.Service
+	// Secrets seals webhook secrets; nil leaves the /api/webhooks routes
+	// out (404), since a secret must never be stored in the clear.
+	Secrets Sealer
+	// WebhookHosts vets a webhook URL's host (the egress guard with
+	// WW_FETCH_ALLOW_CIDRS); nil means egress's classifier with no exemptions.
+	WebhookHosts HostChecker
 }
 
 type server struct {
@@ -106,6 +116,14 @@ func Register(rt *jsonhttp.Router, o Options) {
 		rt.Handle(http.MethodPost, "/api/signup", jsonhttp.HandlerFunc(s.signup))
 	}
 	rt.Handle(http.MethodGet, "/api/passes/{serial}/preview.png", jsonhttp.HandlerFunc(s.passPreview))
+	if o.Secrets != nil {
+		if s.WebhookHosts == nil {
+			s.WebhookHosts = egress.New(egress.Options{})
+		}
+		rt.Handle(http.MethodPost, "/api/webhooks", jsonhttp.HandlerFunc(s.createWebhook))
+		rt.Handle(http.MethodGet, "/api/webhooks", jsonhttp.HandlerFunc(s.listWebhooks))
+		rt.Handle(http.MethodDelete, "/api/webhooks/{id}", jsonhttp.HandlerFunc(s.deleteWebhook))
+	}
 }
 
 // CORS puts the CORS headers on every /api/* answer and answers preflights,

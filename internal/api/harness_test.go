@@ -23,6 +23,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/lint"
 	"github.com/walletwallet/walletwallet/internal/passes"
+	"github.com/walletwallet/walletwallet/internal/sealbox"
 	"github.com/walletwallet/walletwallet/internal/share"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
@@ -50,6 +51,8 @@ type harness struct {
 	dbURL string
 	// signup serves POST /api/signup.
 	signup bool
+	// secrets seals webhook secrets (a fixed test key).
+	secrets *sealbox.Box
 }
 
 type syncBuffer struct {
@@ -147,10 +150,22 @@ func (h *harness) start() {
 		}
 	}()
 	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Now: h.clock})
-	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, Passes: svc, Signup: h.signup})
+	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, Passes: svc, Signup: h.signup, Secrets: h.box()})
 	share.Register(rt, share.Options{Store: st, Blobs: svc, Accounts: st, PublicURL: publicURL, DefaultOrg: "WalletWallet", Logger: log})
 	h.srv = httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))
 	t.Cleanup(h.stop)
+}
+
+// box is the harness's webhook-secret box, made on first use.
+func (h *harness) box() *sealbox.Box {
+	if h.secrets == nil {
+		b, err := sealbox.New(bytes.Repeat([]byte{7}, sealbox.KeySize))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.secrets = b
+	}
+	return h.secrets
 }
 
 func (h *harness) stop() {

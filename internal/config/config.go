@@ -34,8 +34,11 @@ type Config struct {
 	APNsTeamID   string
 	FetchAllow   []netip.Prefix
 	FetchCA      string
-	DefaultOrg   string
-	LogLevel     string
+	// WebhookKey is WW_WEBHOOK_KEY: the key sealing webhook secrets (empty:
+	// a key file in DataDir, created on first start).
+	WebhookKey string
+	DefaultOrg string
+	LogLevel   string
 	// Signup is WW_SIGNUP: "open" serves self-service signup, "closed" (the default) does not.
 	Signup         string
 	fetchAllowText string
@@ -84,6 +87,7 @@ var settings = []setting{
 	{"fetch-allow-cidrs", "WW_FETCH_ALLOW_CIDRS", "", "comma-separated address ranges exempt from the private-address refusal for image fetches", false, func(c *Config) *string { return &c.fetchAllowText }},
 	{"metrics-allowed-networks", "WW_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128", "comma-separated address ranges whose clients may read GET /metrics; others get 404", false, func(c *Config) *string { return &c.metricsAllowText }},
 	{"fetch-ca", "WW_FETCH_CA", "", "extra CA bundle (PEM) trusted for image fetches", false, func(c *Config) *string { return &c.FetchCA }},
+	{"webhook-key", "WW_WEBHOOK_KEY", "", "32-byte key (64 hex digits or base64) sealing webhook secrets; set the same on every instance (default: $WW_DATA_DIR/webhook.key, created once)", true, func(c *Config) *string { return &c.WebhookKey }},
 	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
 	{"signup", "WW_SIGNUP", "closed", "open serves the signup page and POST /api/signup; closed answers both 404", false, func(c *Config) *string { return &c.Signup }},
 	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
