@@ -184,10 +184,7 @@ func cmdAccountsUpdate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer st.Close()
-	a, err := st.Account(ctx, id)
-	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
-		return fmt.Errorf("no account %d", id)
-	}
+	a, err := accountByID(ctx, st, id)
 	if err != nil {
 		return err
 	}
@@ -197,13 +194,23 @@ func cmdAccountsUpdate(ctx context.Context, args []string, e env) error {
 				id, end.UTC().Format("2006-01-02"))
 		}
 	}
-	if _, err := st.UpdateAccount(ctx, id, change); err != nil {
-		if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
-			return fmt.Errorf("no account %d", id)
-		}
-		return err
+	_, err = st.UpdateAccount(ctx, id, change)
+	return noAccount(err, id)
+}
+
+// accountByID loads an account for an admin command, saying plainly when
+// there is none (the store's not-found error names no ID).
+func accountByID(ctx context.Context, st walletwallet.Store, id int64) (*walletwallet.Account, error) {
+	a, err := st.Account(ctx, id)
+	return a, noAccount(err, id)
+}
+
+// noAccount turns the store's not-found error into the admin commands' message.
+func noAccount(err error, id int64) error {
+	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
+		return fmt.Errorf("no account %d", id)
 	}
-	return nil
+	return err
 }
 
 func cmdAccountsShow(ctx context.Context, args []string, e env) error {
@@ -222,10 +229,7 @@ func cmdAccountsShow(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer st.Close()
-	a, err := st.Account(ctx, id)
-	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
-		return fmt.Errorf("no account %d", id)
-	}
+	a, err := accountByID(ctx, st, id)
 	if err != nil {
 		return err
 	}
@@ -305,10 +309,7 @@ func cmdKeysCreate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Account(ctx, *id); err != nil {
-		if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
-			return fmt.Errorf("no account %d", *id)
-		}
+	if _, err := accountByID(ctx, st, *id); err != nil {
 		return err
 	}
 	key, err := addKey(ctx, st, *id)
