@@ -409,7 +409,7 @@ func TestMultiInstanceTakeover(t *testing.T) {
 	got := map[string]bool{}
 	seen := 0
 	var takeover time.Duration
-	var survivorPID int
+	var survivorPID, lateVictim int
 	deadline := killed.Add(90 * time.Second)
 	for len(got) < devices {
 		if time.Now().After(deadline) {
@@ -419,12 +419,16 @@ func TestMultiInstanceTakeover(t *testing.T) {
 		for _, req := range reqs[seen:] {
 			got[req.Token] = true
 			if takeover == 0 && req.Time.After(killed) {
-				takeover = req.Time.Sub(killed)
-				// The connection is alive: the survivor still holds it.
+				// The takeover is the first push on a connection a survivor
+				// still holds. A push the victim had in flight can reach the
+				// double just after Kill returned; its socket is gone with the
+				// process, so it is not the takeover and is passed over.
 				pid, err := socketOwner(req.RemoteAddr, survivors)
 				if err != nil {
-					t.Fatalf("a push after the kill: %v", err)
+					lateVictim++
+					continue
 				}
+				takeover = req.Time.Sub(killed)
 				survivorPID = pid
 			}
 		}
@@ -432,6 +436,12 @@ func TestMultiInstanceTakeover(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	done := time.Since(killed)
+	if survivorPID == 0 {
+		t.Fatalf("no push after the kill came from a survivor's connection (%d from sockets no survivor holds)", lateVictim)
+	}
+	if lateVictim > 0 {
+		t.Logf("%d pushes the victim had in flight arrived just after the kill", lateVictim)
+	}
 	t.Logf("takeover: pid %d pushed %.1fs after the kill; all %d devices pushed %.1fs after it; %d pushes in all (%d repeated)",
 		survivorPID, takeover.Seconds(), devices, done.Seconds(), double.Count(), double.Count()-devices)
 	if takeover > 60*time.Second {
