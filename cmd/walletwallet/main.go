@@ -128,7 +128,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 var (
 	databaseSettings = []string{"WW_DATA_DIR", "WW_DATABASE_URL"}
 	signingSettings  = []string{"WW_DATA_DIR", "WW_PUBLIC_URL", "WW_PASS_CERT", "WW_PASS_KEY", "WW_PASS_CERT_PASSWORD",
-		"WW_WWDR_CERT", "WW_PASS_TYPE_ID", "WW_TEAM_ID", "WW_FETCH_ALLOW_CIDRS", "WW_FETCH_CA", "WW_DEFAULT_ORG"}
+		"WW_WWDR_CERT", "WW_PASS_TYPE_ID", "WW_TEAM_ID", "WW_FETCH_ALLOW_CIDRS", "WW_FETCH_CA", "WW_DEFAULT_ORG", "WW_SELF_CHECK"}
 )
 
 // command is one command line being parsed: its flags (the command's own and

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// Every pass any spawned command makes (serve, pass build) is linted
+	// before it leaves: a pass failing the linter fails its request.
+	os.Setenv("WW_SELF_CHECK", "lint")
 	code := m.Run()
 	closeBrowser()
 	os.RemoveAll(dir)

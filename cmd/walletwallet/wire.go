@@ -12,6 +12,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/egress"
 	"github.com/walletwallet/walletwallet/internal/images"
 	"github.com/walletwallet/walletwallet/internal/issuer"
+	"github.com/walletwallet/walletwallet/internal/lint"
 	"github.com/walletwallet/walletwallet/internal/sealbox"
 	"github.com/walletwallet/walletwallet/internal/signing"
 )
@@ -97,7 +98,16 @@ func newIssuer(cfg *config.Config, id *signing.Identity, r issuer.ImageSource, a
 		WebServiceURL: cfg.PublicURL + "/",
 		DefaultOrg:    cfg.DefaultOrg,
 		Accounts:      accounts,
+		SelfCheck:     selfCheck(cfg),
 	}
+}
+
+// selfCheck is the issuer's self-check for WW_SELF_CHECK (nil when off).
+func selfCheck(cfg *config.Config) func([]byte) error {
+	if cfg.SelfCheck != "lint" {
+		return nil
+	}
+	return lint.SelfCheck(lint.Options{})
 }
 
 // webhookSecrets is the box sealing webhook secrets: WW_WEBHOOK_KEY, or the

@@ -136,6 +136,8 @@ func (h *harness) start() {
 		Signer: id, PassTypeID: id.PassTypeID, TeamID: id.TeamID,
 		Images:        images.NewRenderer(images.Options{Store: st, Fetcher: h.fetcher}),
 		WebServiceURL: publicURL + "/", DefaultOrg: "WalletWallet", Accounts: st,
+		// Every pass any API test makes passes the linter.
+		SelfCheck: lint.SelfCheck(lint.Options{}),
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	rt := jsonhttp.NewRouter()

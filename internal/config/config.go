@@ -40,7 +40,10 @@ type Config struct {
 	DefaultOrg string
 	LogLevel   string
 	// Signup is WW_SIGNUP: "open" serves self-service signup, "closed" (the default) does not.
-	Signup         string
+	Signup string
+	// SelfCheck is WW_SELF_CHECK: "lint" runs the built-in linter over every
+	// pass before it leaves the server (a test and debugging aid); "" none.
+	SelfCheck      string
 	fetchAllowText string
 	// MetricsAllowed is WW_METRICS_ALLOWED_NETWORKS: the TCP peers that may
 	// read GET /metrics.
@@ -89,6 +92,7 @@ var settings = []setting{
 	{"fetch-ca", "WW_FETCH_CA", "", "extra CA bundle (PEM) trusted for image fetches", false, func(c *Config) *string { return &c.FetchCA }},
 	{"webhook-key", "WW_WEBHOOK_KEY", "", "32-byte key (64 hex digits or base64) sealing webhook secrets; set the same on every instance (default: $WW_DATA_DIR/webhook.key, created once)", true, func(c *Config) *string { return &c.WebhookKey }},
 	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
+	{"self-check", "WW_SELF_CHECK", "", "lint: check every pass with the built-in linter before it is answered or stored (tests and debugging)", false, func(c *Config) *string { return &c.SelfCheck }},
 	{"signup", "WW_SIGNUP", "closed", "open serves the signup page and POST /api/signup; closed answers both 404", false, func(c *Config) *string { return &c.Signup }},
 	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 }
@@ -199,6 +203,9 @@ func (c *Config) Finish() error {
 	}
 	if c.MetricsAllowed, err = parsePrefixes("WW_METRICS_ALLOWED_NETWORKS", c.metricsAllowText); err != nil {
 		return err
+	}
+	if c.registered["WW_SELF_CHECK"] && c.SelfCheck != "" && c.SelfCheck != "lint" {
+		return fmt.Errorf("WW_SELF_CHECK must be lint or empty, got %q", c.SelfCheck)
 	}
 	if c.registered["WW_SIGNUP"] && c.Signup != "open" && c.Signup != "closed" {
 		return fmt.Errorf("WW_SIGNUP must be open or closed, got %q", c.Signup)

@@ -88,6 +88,7 @@ func TestInvalid(t *testing.T) {
 		{"apns key without id", map[string]string{"WW_APNS_KEY": "a.p8"}, "WW_APNS_KEY_ID"},
 		{"log level", map[string]string{"WW_LOG_LEVEL": "loud"}, "WW_LOG_LEVEL"},
 		{"signup", map[string]string{"WW_SIGNUP": "yes"}, "WW_SIGNUP must be open or closed"},
+		{"self-check", map[string]string{"WW_SELF_CHECK": "on"}, "WW_SELF_CHECK must be lint or empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,11 @@ type Issuer struct {
 	Accounts AccountSource
 	// SignTimes, if set, is told how long each Build took (internal/metrics).
 	SignTimes SignObserver
+	// SelfCheck, if set, sees every signed pass before it is returned and
+	// fails the build with its error. WW_SELF_CHECK=lint and the test
+	// harnesses set it to the project's linter, so that every pass made in
+	// any test is linted without each test remembering to.
+	SelfCheck func(blob []byte) error
 }
 
 // SignObserver records the duration of one pass build and signature.
@@ -79,7 +84,13 @@ func (is *Issuer) Build(ctx context.Context, req *pkpass.Request, m Meta) (_ []b
 	if err != nil {
 		return nil, err
 	}
-	return pkpass.Bundle(files, is.Signer.Sign)
+	blob, err := pkpass.Bundle(files, is.Signer.Sign)
+	if err == nil && is.SelfCheck != nil {
+		if err = is.SelfCheck(blob); err != nil {
+			return nil, fmt.Errorf("self-check: %w", err)
+		}
+	}
+	return blob, err
 }
 
 // Contents is what goes into the pass's bundle before signing: pass.json,

@@ -274,3 +274,21 @@ func stringsLine(s string) bool {
 	rest, ok = quoted(strings.TrimSpace(rest[1:]))
 	return ok && rest == ";"
 }
+
+// SelfCheck returns a check for issuer.Issuer.SelfCheck: an error listing
+// the error findings of a pass, nil when it has none.
+func SelfCheck(o Options) func([]byte) error {
+	return func(blob []byte) error {
+		rep := Check(blob, o)
+		if rep.Errors() == 0 {
+			return nil
+		}
+		var msgs []string
+		for _, f := range rep.Findings {
+			if f.Severity == Error {
+				msgs = append(msgs, f.String())
+			}
+		}
+		return fmt.Errorf("pass fails lint: %s", strings.Join(msgs, "; "))
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"math/big"
@@ -360,5 +361,37 @@ func TestLintWarnings(t *testing.T) {
 	}
 	if strings.Contains(all, "homeTeamAbbreviation") {
 		t.Errorf("warned about a tag that is present:\n%s", all)
+	}
+}
+
+// TestSelfCheck: the issuer's self-check passes a good pass, fails a broken
+// one with the findings in its message, and an issuer with the check fails
+// the build instead of returning the broken pass.
+func TestSelfCheck(t *testing.T) {
+	fx := newFixture(t)
+	check := lint.SelfCheck(lint.Options{Roots: fx.roots})
+	good := fx.build(t, body("generic", ""))
+	if err := check(fx.resign(t, good)); err != nil {
+		t.Fatalf("good pass: %v", err)
+	}
+	for name := range good {
+		if strings.HasPrefix(name, "icon") {
+			delete(good, name)
+		}
+	}
+	err := check(fx.resign(t, good))
+	if err == nil || !strings.Contains(err.Error(), "pass fails lint: error: ") || !strings.Contains(err.Error(), "icon.png") {
+		t.Fatalf("broken pass: %v", err)
+	}
+
+	is := *fx.is
+	is.SelfCheck = func([]byte) error { return errors.New("refused") }
+	req, err := pkpass.Parse([]byte(body("generic", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blob, err := is.Build(context.Background(), req, issuer.Meta{Serial: "s", AuthToken: strings.Repeat("t", 32), FirstIssued: time.Now()}); err == nil || blob != nil ||
+		!strings.Contains(err.Error(), "self-check: refused") {
+		t.Fatalf("Build with a failing self-check: %d bytes, %v", len(blob), err)
 	}
 }

@@ -77,6 +77,10 @@ func TestPart2Errors(t *testing.T) {
 		{"semantics currency", `,"semantics":{"totalPrice":{"amount":"12,00","currencyCode":"EUR"}}`, `semantics.totalPrice.amount must be a decimal number as a string, like "12.50"`},
 		{"semantics eventType", `,"semantics":{"eventType":"concert"}`, "semantics.eventType must be one of: PKEventTypeGeneric, PKEventTypeLivePerformance, PKEventTypeMovie, PKEventTypeSports, PKEventTypeConference, PKEventTypeConvention, PKEventTypeWorkshop, PKEventTypeSocialGathering"},
 		{"semantics bool", `,"semantics":{"silenceRequested":1}`, "semantics.silenceRequested must be a boolean"},
+		{"semantics security programs", `,"semantics":{"passengerEligibleSecurityPrograms":["PKTransitSecurityProgramCLEAR","TSA"]}`, "semantics.passengerEligibleSecurityPrograms[1] must be one of: PKTransitSecurityProgramTSAPreCheck, PKTransitSecurityProgramTSAPreCheckTouchlessID, PKTransitSecurityProgramOSS, PKTransitSecurityProgramITI, PKTransitSecurityProgramITD, PKTransitSecurityProgramGlobalEntry, PKTransitSecurityProgramCLEAR"},
+		{"semantics capabilities array", `,"semantics":{"passengerCapabilities":"PKPassengerCapabilityCarryon"}`, "semantics.passengerCapabilities must be an array"},
+		{"semantics capability", `,"semantics":{"passengerCapabilities":["carryon"]}`, "semantics.passengerCapabilities[0] must be one of: PKPassengerCapabilityPreboarding, PKPassengerCapabilityPriorityBoarding, PKPassengerCapabilityCarryon, PKPassengerCapabilityPersonalItem"},
+		{"semantics iOS 26 bool", `,"semantics":{"internationalDocumentsAreVerified":"yes"}`, "semantics.internationalDocumentsAreVerified must be a boolean"},
 		{"poster style", `,"poster":true`, "poster is not available on generic passes (only eventTicket)"},
 		{"poster needs eventName", `,"style":"eventTicket","poster":true,"semantics":{"venueName":"Hall"}`, "poster needs semantics.eventName (a poster ticket shows the event and venue names)"},
 		{"poster needs venueName", `,"style":"eventTicket","poster":true,"semantics":{"eventName":"Gig"}`, "poster needs semantics.venueName (a poster ticket shows the event and venue names)"},
@@ -273,6 +277,15 @@ func TestPart2PassJSON(t *testing.T) {
 			wantKey("eventLogoText", "L")(t, m)
 			if s, _ := json.Marshal(m["preferredStyleSchemes"]); string(s) != `["posterEventTicket","eventTicket"]` {
 				t.Errorf("preferredStyleSchemes %s", s)
+			}
+		}},
+		{"iOS 26 boarding tags", `,"style":"boardingPass","transitType":"air","semantics":{"boardingZone":"2","departureCityName":"London",
+			"membershipProgramStatus":"Gold","ticketFareClass":"Saver","internationalDocumentsAreVerified":true,
+			"passengerCapabilities":["PKPassengerCapabilityPriorityBoarding"],"departureLocationSecurityPrograms":["PKTransitSecurityProgramTSAPreCheck"],
+			"loungePlaceIDs":["I1"],"passengerServiceSSRs":["WCHR"],"destinationLocationTimeZone":"America/Chicago"}`, func(t *testing.T, m map[string]any) {
+			sem := m["semantics"].(map[string]any)
+			if sem["boardingZone"] != "2" || sem["internationalDocumentsAreVerified"] != true || len(sem["passengerCapabilities"].([]any)) != 1 {
+				t.Errorf("semantics %v", sem)
 			}
 		}},
 		{"pro colours override", `,"color":"#000000","foregroundColor":"#ff0000","labelColor":"#00ff00"`, func(t *testing.T, m map[string]any) {
