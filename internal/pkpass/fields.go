@@ -33,6 +33,9 @@ type reqField struct {
 	pass    func(r *Request) any
 	// doc is the rule in a line, for generated documentation and schemas.
 	doc string
+	// schema is the field's JSON Schema (schema.go), built from the same
+	// limits and tables as check; every named row has one.
+	schema func() Schema
 }
 
 // Style names.
@@ -51,9 +54,9 @@ var Styles = []string{StyleGeneric, StyleStoreCard, StyleEventTicket, StyleCoupo
 // first (its messages and their precedence are fixed), then Part 2's fields.
 var requestFields = []reqField{
 	{name: "barcodeValue", decode: decodeBarcodeValue, given: func(r *Request) bool { return r.BarcodeValue != "" },
-		check: checkBarcodeValue, doc: "required; non-empty, at most 512 characters, encodable in barcodeFormat"},
+		check: checkBarcodeValue, schema: barcodeValueSchema, doc: "required; non-empty, at most 512 characters, encodable in barcodeFormat"},
 	{name: "barcodeFormat", decode: decodeBarcodeFormat, given: func(r *Request) bool { return r.BarcodeFormat != "" },
-		check: checkBarcodeFormat, doc: "required; QR, PDF417, Aztec or Code128"},
+		check: checkBarcodeFormat, schema: barcodeFormatSchema, doc: "required; QR, PDF417, Aztec or Code128"},
 	{check: checkAtLeastOne},
 	strRow("logoText", func(r *Request) *string { return &r.LogoText }, MaxLogoText),
 	strRow("description", func(r *Request) *string { return &r.Description }, MaxDescription),
@@ -65,12 +68,12 @@ var requestFields = []reqField{
 	fieldsRow("auxiliaryFields", func(r *Request) *[]Field { return &r.AuxiliaryFields }, nil),
 	fieldsRow("additionalInfoFields", func(r *Request) *[]Field { return &r.AdditionalInfoFields }, []string{StyleEventTicket}),
 	{name: "locations", decode: decodeLocations, given: func(r *Request) bool { return len(r.Locations) > 0 },
-		check: (*decoded).validateLocations, doc: "at most 10 of {latitude, longitude, altitude?, relevantText?}"},
+		check: (*decoded).validateLocations, schema: locationsSchema, doc: "at most 10 of {latitude, longitude, altitude?, relevantText?}"},
 	{name: "colorPreset", decode: strDecoder(func(r *Request) *string { return &r.ColorPreset }),
-		given: func(r *Request) bool { return r.ColorPreset != "" }, check: checkColorPreset,
+		given: func(r *Request) bool { return r.ColorPreset != "" }, check: checkColorPreset, schema: colorPresetSchema,
 		doc: "dark, blue, green, red, purple or orange"},
 	{name: "expirationDays", decode: decodeExpiration, given: func(r *Request) bool { return r.ExpirationDays != 0 },
-		check: checkExpiration, doc: "integer 1–3650, counted from the first issue"},
+		check: checkExpiration, schema: expirationSchema, doc: "integer 1–3650, counted from the first issue"},
 	colorRow("color", func(r *Request) *string { return &r.Color }),
 	imageRow("logoURL", func(r *Request) *string { return &r.LogoURL }, "logo", nil),
 	imageRow("thumbnailURL", func(r *Request) *string { return &r.ThumbnailURL }, "thumbnail", []string{StyleGeneric, StyleEventTicket}),
@@ -80,45 +83,47 @@ var requestFields = []reqField{
 	imageRow("footerURL", func(r *Request) *string { return &r.FooterURL }, "footer", []string{StyleBoardingPass}),
 	imageRow("artworkURL", func(r *Request) *string { return &r.ArtworkURL }, "artwork", []string{StyleEventTicket}),
 	{name: "style", decode: strDecoder(func(r *Request) *string { return &r.RequestedStyle }),
-		given: func(r *Request) bool { return r.RequestedStyle != "" }, check: checkStyle,
+		given: func(r *Request) bool { return r.RequestedStyle != "" }, check: checkStyle, schema: styleSchema,
 		doc: "generic, storeCard, eventTicket, coupon or boardingPass; default storeCard with stripURL, else generic"},
 	{check: checkStyles},
 	strRow("title", func(r *Request) *string { return &r.Title }, MaxTitle),
 	strRow("cardLabel", func(r *Request) *string { return &r.CardLabel }, MaxCardLabel),
 	{name: "label", decode: strDecoder(func(r *Request) *string { return &r.Label }),
 		given: func(r *Request) bool { return r.Label != "" }, check: checkLegacyLabel,
-		doc: "legacy: with value, a secondary field put first"},
+		schema: func() Schema { return optString(MaxFieldLabel) },
+		doc:    "legacy: with value, a secondary field put first"},
 	{name: "value", decode: strDecoder(func(r *Request) *string { return &r.Value }),
-		given: func(r *Request) bool { return r.Value != "" },
+		given: func(r *Request) bool { return r.Value != "" }, schema: func() Schema { return optString(MaxFieldValue) },
 		check: func(d *decoded) error { return maxLen("value", d.req.Value, MaxFieldValue) }, doc: "legacy: see label"},
 
 	// Part 2 (contract, "Every pass style").
 	{name: "transitType", decode: strDecoder(func(r *Request) *string { return &r.TransitType }),
-		given: func(r *Request) bool { return r.TransitType != "" }, check: checkTransitType,
+		given: func(r *Request) bool { return r.TransitType != "" }, check: checkTransitType, schema: transitTypeSchema,
 		styles: []string{StyleBoardingPass}, doc: "required with boardingPass: air, boat, bus, train or generic"},
 	{name: "relevantDates", decode: decodeRelevantDates, given: func(r *Request) bool { return len(r.RelevantDates) > 0 },
-		check: checkRelevantDates, passKey: "relevantDates", pass: passRelevantDates,
+		check: checkRelevantDates, schema: relevantDatesSchema, passKey: "relevantDates", pass: passRelevantDates,
 		doc: "at most 10 of {date} or {startDate, endDate}, ISO 8601 with offset"},
 	{name: "beacons", decode: decodeBeacons, given: func(r *Request) bool { return len(r.Beacons) > 0 },
-		check: checkBeacons, passKey: "beacons", pass: passBeacons,
+		check: checkBeacons, schema: beaconsSchema, passKey: "beacons", pass: passBeacons,
 		doc: "at most 10 of {proximityUUID, major?, minor?, relevantText?}"},
 	{name: "maxDistance", decode: intDecoder("maxDistance", func(r *Request) *int { return &r.MaxDistance }),
-		given: func(r *Request) bool { return r.MaxDistance != 0 }, check: checkMaxDistance,
+		given: func(r *Request) bool { return r.MaxDistance != 0 }, check: checkMaxDistance, schema: positiveIntSchema,
 		passKey: "maxDistance", pass: func(r *Request) any { return nonZero(r.MaxDistance) },
 		doc: "positive integer, metres"},
 	{name: "groupingIdentifier", decode: strDecoder(func(r *Request) *string { return &r.GroupingIdentifier }),
 		given:  func(r *Request) bool { return r.GroupingIdentifier != "" },
 		check:  func(d *decoded) error { return maxLen("groupingIdentifier", d.req.GroupingIdentifier, MaxGroupingID) },
 		styles: []string{StyleEventTicket, StyleBoardingPass}, passKey: "groupingIdentifier",
-		pass: func(r *Request) any { return nonEmpty(r.GroupingIdentifier) }, doc: "at most 64 characters"},
+		schema: func() Schema { return optString(MaxGroupingID) },
+		pass:   func(r *Request) any { return nonEmpty(r.GroupingIdentifier) }, doc: "at most 64 characters"},
 	{name: "sharingProhibited", decode: boolDecoder(func(r *Request) *bool { return &r.SharingProhibited }),
-		given: func(r *Request) bool { return r.SharingProhibited }, passKey: "sharingProhibited",
+		given: func(r *Request) bool { return r.SharingProhibited }, passKey: "sharingProhibited", schema: boolSchema,
 		pass: func(r *Request) any { return trueOrNil(r.SharingProhibited) }, doc: "boolean"},
 	{name: "appLaunchURL", decode: strDecoder(func(r *Request) *string { return &r.AppLaunchURL }),
-		given: func(r *Request) bool { return r.AppLaunchURL != "" }, check: checkAppLaunchURL,
+		given: func(r *Request) bool { return r.AppLaunchURL != "" }, check: checkAppLaunchURL, schema: appLaunchURLSchema,
 		passKey: "appLaunchURL", pass: func(r *Request) any { return nonEmpty(r.AppLaunchURL) }, doc: "URL, at most 512 characters"},
 	{name: "associatedStoreIdentifiers", decode: decodeStoreIDs, given: func(r *Request) bool { return len(r.AssociatedStoreIdentifiers) > 0 },
-		check: checkStoreIDs, passKey: "associatedStoreIdentifiers",
+		check: checkStoreIDs, schema: storeIDsSchema, passKey: "associatedStoreIdentifiers",
 		pass: func(r *Request) any {
 			if len(r.AssociatedStoreIdentifiers) == 0 {
 				return nil
@@ -126,23 +131,24 @@ var requestFields = []reqField{
 			return r.AssociatedStoreIdentifiers
 		}, doc: "at most 10 positive integers (App Store ids)"},
 	{name: "userInfo", decode: objectDecoder("userInfo", func(r *Request) *[]byte { return &r.UserInfo }),
-		given: func(r *Request) bool { return r.UserInfo != nil }, check: checkUserInfo,
+		given: func(r *Request) bool { return r.UserInfo != nil }, check: checkUserInfo, schema: userInfoSchema,
 		passKey: "userInfo", pass: func(r *Request) any { return rawOrNil(r.UserInfo) }, doc: "JSON object, compact encoding at most 4 KiB"},
 	{name: "semantics", decode: objectDecoder("semantics", func(r *Request) *[]byte { return &r.Semantics }),
-		given: func(r *Request) bool { return r.Semantics != nil }, check: checkSemantics,
+		given: func(r *Request) bool { return r.Semantics != nil }, check: checkSemantics, schema: semanticsSchema,
 		passKey: "semantics", pass: func(r *Request) any { return rawOrNil(r.Semantics) }, doc: "Apple's semantic tags, type-checked"},
 	{name: "poster", decode: boolDecoder(func(r *Request) *bool { return &r.Poster }),
-		given: func(r *Request) bool { return r.Poster }, check: checkPoster, styles: []string{StyleEventTicket},
+		given: func(r *Request) bool { return r.Poster }, check: checkPoster, schema: boolSchema, styles: []string{StyleEventTicket},
 		doc: "boolean; needs semantics.eventName and semantics.venueName"},
 	{name: "localizations", decode: decodeLocalizations, given: func(r *Request) bool { return len(r.Localizations) > 0 },
-		check: checkLocalizations, doc: "at most 20 languages of at most 200 strings, keys and values at most 256"},
-	{name: "nfc", decode: decodeNFC, given: func(r *Request) bool { return r.NFC != nil }, check: checkNFC, pro: true,
+		check: checkLocalizations, schema: localizationsSchema, doc: "at most 20 languages of at most 200 strings, keys and values at most 256"},
+	{name: "nfc", decode: decodeNFC, given: func(r *Request) bool { return r.NFC != nil }, check: checkNFC, schema: nfcSchema, pro: true,
 		passKey: "nfc", pass: passNFC, doc: "{message (1–64 bytes), encryptionPublicKey (P-256 SPKI, base64), requiresAuthentication?}"},
 	colorRow("foregroundColor", func(r *Request) *string { return &r.ForegroundColor }),
 	colorRow("labelColor", func(r *Request) *string { return &r.LabelColor }),
 	{name: "altText", decode: strDecoder(func(r *Request) *string { return &r.AltText }),
-		given: func(r *Request) bool { return r.AltText != "" },
-		check: func(d *decoded) error { return maxLen("altText", d.req.AltText, MaxAltText) }, doc: "at most 64 characters"},
+		given:  func(r *Request) bool { return r.AltText != "" },
+		check:  func(d *decoded) error { return maxLen("altText", d.req.AltText, MaxAltText) },
+		schema: func() Schema { return optString(MaxAltText) }, doc: "at most 64 characters"},
 }
 
 // fieldIndex finds a named row by name.
@@ -189,15 +195,17 @@ func intDecoder(name string, ptr func(*Request) *int) func(*mapper, value, strin
 // strRow is a plain optional string with a length limit.
 func strRow(name string, ptr func(*Request) *string, max int) reqField {
 	return reqField{name: name, decode: strDecoder(ptr),
-		given: func(r *Request) bool { return *ptr(r) != "" },
-		check: func(d *decoded) error { return maxLen(name, *ptr(&d.req), max) },
-		doc:   "at most " + itoa(max) + " characters"}
+		given:  func(r *Request) bool { return *ptr(r) != "" },
+		check:  func(d *decoded) error { return maxLen(name, *ptr(&d.req), max) },
+		schema: func() Schema { return optString(max) },
+		doc:    "at most " + itoa(max) + " characters"}
 }
 
 // colorRow is a Pro "#rrggbb" colour.
 func colorRow(name string, ptr func(*Request) *string) reqField {
 	return reqField{name: name, decode: strDecoder(ptr), pro: true,
-		given: func(r *Request) bool { return *ptr(r) != "" },
+		schema: func() Schema { return optPattern(hexColourPattern) },
+		given:  func(r *Request) bool { return *ptr(r) != "" },
 		check: func(d *decoded) error {
 			if c := *ptr(&d.req); c != "" {
 				if _, ok := parseHex(c); !ok {
@@ -211,7 +219,8 @@ func colorRow(name string, ptr func(*Request) *string) reqField {
 // imageRow is a Pro image URL that fills a slot.
 func imageRow(name string, ptr func(*Request) *string, slot string, styles []string) reqField {
 	return reqField{name: name, decode: strDecoder(ptr), pro: true, image: slot, styles: styles, text: ptr,
-		given: func(r *Request) bool { return *ptr(r) != "" },
+		schema: func() Schema { return optPattern(imageURLPattern) },
+		given:  func(r *Request) bool { return *ptr(r) != "" },
 		check: func(d *decoded) error {
 			if u := *ptr(&d.req); u != "" && !acceptableImageURL(u) {
 				return invalid("URL must use HTTPS protocol (%s): give an https:// URL or a data:image/png;base64, or data:image/jpeg;base64, URI", name)
@@ -223,7 +232,7 @@ func imageRow(name string, ptr func(*Request) *string, slot string, styles []str
 // fieldsRow is a field array. Its pass.json group has the same name and
 // its positional keys the prefix fieldKeyPrefix gives.
 func fieldsRow(name string, ptr func(*Request) *[]Field, styles []string) reqField {
-	return reqField{name: name, styles: styles,
+	return reqField{name: name, styles: styles, schema: func() Schema { return fieldsSchema(name) },
 		decode: func(m *mapper, v value, path string) error { return m.fields(ptr(&m.d.req), v, name) },
 		given:  func(r *Request) bool { return len(*ptr(r)) > 0 },
 		check:  func(d *decoded) error { return d.validateFields(name, *ptr(&d.req)) },
@@ -324,6 +333,8 @@ type FieldInfo struct {
 	Styles []string
 	// Slot is the image slot an image field fills ("" = not an image).
 	Slot string
+	// Schema is the field's JSON Schema (2020-12), from the rules' own limits.
+	Schema Schema
 }
 
 // Fields lists the request fields in the table's (validation) order.
@@ -331,7 +342,7 @@ func Fields() []FieldInfo {
 	var out []FieldInfo
 	for _, f := range requestFields {
 		if f.name != "" {
-			out = append(out, FieldInfo{Name: f.name, Rule: f.doc, Pro: f.pro, Styles: slices.Clone(f.styles), Slot: f.image})
+			out = append(out, FieldInfo{Name: f.name, Rule: f.doc, Pro: f.pro, Styles: slices.Clone(f.styles), Slot: f.image, Schema: f.schema()})
 		}
 	}
 	return out

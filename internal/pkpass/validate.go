@@ -47,8 +47,7 @@ func checkAtLeastOne(d *decoded) error {
 }
 
 func checkColorPreset(d *decoded) error {
-	switch d.req.ColorPreset {
-	case "", "dark", "blue", "green", "red", "purple", "orange":
+	if _, ok := presets[d.req.ColorPreset]; ok || d.req.ColorPreset == "" {
 		return nil
 	}
 	return invalid("colorPreset must be one of: dark, blue, green, red, purple, orange")
