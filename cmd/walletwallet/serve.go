@@ -15,17 +15,14 @@ import (
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/config"
-	"github.com/walletwallet/walletwallet/internal/dashboard"
 	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/metrics"
 	"github.com/walletwallet/walletwallet/internal/passblob"
 	"github.com/walletwallet/walletwallet/internal/passes"
 	"github.com/walletwallet/walletwallet/internal/push"
-	"github.com/walletwallet/walletwallet/internal/share"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
-	"github.com/walletwallet/walletwallet/internal/webservice"
 )
 
 func cmdServe(ctx context.Context, args []string, e env) error {
@@ -97,22 +94,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api.Register(rt, api.Options{Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: svc,
-		Secrets: secrets, WebhookHosts: hooks})
-	share.Register(rt, share.Options{Store: st, Blobs: blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
-	webservice.Register(rt, webservice.Options{Store: st, Blobs: blobs, Logger: log})
-	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
-	rt.Handle(http.MethodGet, "/metrics", m.Handler(cfg.MetricsAllowed))
-	rt.Handle(http.MethodGet, "/healthz", jsonhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(pctx); err != nil {
-			log.Error("health check: database unreachable", "err", err)
-			return walletwallet.Errorf(walletwallet.EUNAVAILABLE, "database unreachable")
-		}
-		jsonhttp.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-		return nil
-	}))
+	mount(rt, mountDeps{cfg: cfg, log: log, st: st, is: is, passTypeID: id.PassTypeID, blobs: blobs, svc: svc, secrets: secrets, hooks: hooks, metrics: m})
 
 	srv := &http.Server{
 		Handler:           jsonhttp.ObservedMiddleware(log, m, api.CORS(rt)),

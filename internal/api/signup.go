@@ -21,7 +21,7 @@ import (
 const (
 	SignupsPerAddress = 5
 	SignupWindow      = time.Hour
-	maxEmail          = 254 // RFC 5321's limit on a forward path
+	MaxEmail          = 254 // RFC 5321's limit on a forward path
 )
 
 // signupLimiter counts signups per client address over a sliding window,
@@ -182,7 +182,7 @@ func parseSignup(body []byte) (string, error) {
 		return "", bad("email is required and must be a string")
 	}
 	if !validEmail(*email) {
-		return "", bad("email must be an e-mail address like name@example.com (ASCII, at most %d characters)", maxEmail)
+		return "", bad("email must be an e-mail address like name@example.com (ASCII, at most %d characters)", MaxEmail)
 	}
 	return *email, nil
 }
@@ -191,7 +191,7 @@ func parseSignup(body []byte) (string, error) {
 // dotted domain of letters, digits and hyphens; net/mail checks the local
 // part's syntax.
 func validEmail(s string) bool {
-	if len(s) > maxEmail || strings.TrimSpace(s) != s {
+	if len(s) > MaxEmail || strings.TrimSpace(s) != s {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -19,7 +19,7 @@ import (
 
 // Webhook limits.
 const (
-	maxWebhookURL      = 2048
+	MaxWebhookURL      = 2048
 	MaxWebhooksPerAcct = 25
 	secretPrefix       = "whsec_"
 	secretBytes        = 32 // 43 base64url characters after the prefix
@@ -205,8 +205,8 @@ func (s *server) checkWebhookURL(raw string) (string, error) {
 	bad := func(format string, args ...any) (string, error) {
 		return "", walletwallet.Errorf(walletwallet.EINVALID, "url "+format, args...)
 	}
-	if len(raw) > maxWebhookURL {
-		return bad("is longer than %d characters", maxWebhookURL)
+	if len(raw) > MaxWebhookURL {
+		return bad("is longer than %d characters", MaxWebhookURL)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -278,6 +278,27 @@ func (rt *Router) allow(path string) string {
 	return strings.Join(ms, ", ")
 }
 
+// Route is one registered method and path pattern.
+type Route struct{ Method, Path string }
+
+// Routes lists the registered routes, sorted by path then method (the
+// OpenAPI test compares them with the document's).
+func (rt *Router) Routes() []Route {
+	var out []Route
+	for path, ms := range rt.methods {
+		for _, m := range ms {
+			out = append(out, Route{m, path})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
 // Allow lists the methods registered for a path pattern (for CORS preflights).
 func (rt *Router) Allow(path string) string { return rt.allow(path) }
 
