@@ -27,8 +27,10 @@ type Event struct {
 	PassTypeID string
 	Serial     string
 	// DeviceID is the deviceLibraryIdentifier of install and uninstall events ("" otherwise).
-	DeviceID  string
-	CreatedAt time.Time // millisecond precision
+	DeviceID string
+	// TemplateID names the template of a template pass ("" otherwise).
+	TemplateID string
+	CreatedAt  time.Time // millisecond precision
 }
 
 // PublicID is the event's id in webhook bodies and headers: "evt_" and the

@@ -120,6 +120,15 @@ type Pass struct {
 	// Devices is the number of current registrations, Installs the number of
 	// distinct devices that ever registered (read-only: the store keeps them).
 	Devices, Installs int
+	// TemplateID names the template the pass was made from ("" = none).
+	// Such a pass's Request is its body as of its own last write; its
+	// current body is the template's design rendered with Values.
+	TemplateID string
+	// TemplateRev is the template revision the current version was
+	// rendered from (CreatePasses and UpdatePass check it is current).
+	TemplateRev int64
+	// Values is the canonical JSON object of the pass's own placeholder values.
+	Values []byte
 }
 
 // Quota is the monthly check applied atomically with a counted write.
@@ -140,6 +149,10 @@ type PassUpdate struct {
 	PrevHash     string
 	LastModified time.Time
 	Blob         []byte
+	// Values and TemplateRev change a template pass's values: the update
+	// is ECONFLICT unless the template is still at TemplateRev.
+	Values      []byte
+	TemplateRev int64
 }
 
 // UpdateResult is what a PassUpdate did.
@@ -302,6 +315,39 @@ type Store interface {
 	// DeleteWebhook removes webhook id of accountID: ENOTFOUND when no
 	// webhook has that id, EFORBIDDEN when another account owns it.
 	DeleteWebhook(ctx context.Context, accountID int64, id string) error
+
+	// CreateTemplate stores t (ID, AccountID, Name, Design, Defaults set by
+	// the caller; Rev becomes 1, zero times mean now).
+	CreateTemplate(ctx context.Context, t *Template) error
+	// Template returns a template, deleted or not, with its counts;
+	// ENOTFOUND when missing.
+	Template(ctx context.Context, id string) (*Template, error)
+	// Templates lists an account's templates that are not deleted, oldest
+	// first, with their counts.
+	Templates(ctx context.Context, accountID int64) ([]Template, error)
+	// UpdateTemplate applies c in one transaction: owner check
+	// (EFORBIDDEN), deleted (ENOTFOUND), stale check (Rev != PrevRev →
+	// ECONFLICT), Rehash of every active pass, quota for the changed ones
+	// (EQUOTA, all or nothing), their new versions (hash, last-modified,
+	// blob cleared, template revision), one pass.updated event each, one
+	// TemplatePushJob when they have devices, and the new design.
+	UpdateTemplate(ctx context.Context, c *TemplateChange, q Quota) (*TemplateUpdateResult, error)
+	// DeleteTemplate marks a template deleted: ENOTFOUND when missing or
+	// deleted, EFORBIDDEN for another account's, ECONFLICT while it has
+	// active passes.
+	DeleteTemplate(ctx context.Context, accountID int64, id string) error
+
+	// ClaimTemplatePushJob, ExtendTemplatePushLease, AdvanceTemplatePushJob
+	// and FinishTemplatePushJob lease template fan-outs as the push job
+	// methods do push jobs.
+	ClaimTemplatePushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*TemplatePushJob, error)
+	ExtendTemplatePushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) error
+	AdvanceTemplatePushJob(ctx context.Context, jobID int64, owner string, serial string, regID int64) error
+	FinishTemplatePushJob(ctx context.Context, jobID int64, owner string) error
+	// TemplatePushTargets returns up to limit registrations of the job's
+	// passes (those whose version came from job.Rev) after the job's
+	// cursor, ordered by (serial, registration id).
+	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, limit int) ([]TemplatePushTarget, error)
 
 	// Asset returns a stored image; ENOTFOUND when missing.
 	Asset(ctx context.Context, key string) (*Asset, error)

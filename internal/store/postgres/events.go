@@ -15,25 +15,25 @@ import (
 // account is the pass's owner).
 func recordEvent(ctx context.Context, tx pgx.Tx, typ walletwallet.EventType, passTypeID, serial, deviceID string, at time.Time) error {
 	_, err := tx.Exec(ctx, `
-		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
-		SELECT $1, account_id, pass_type_id, serial, $2, $3 FROM passes WHERE pass_type_id = $4 AND serial = $5`,
+		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+		SELECT $1, account_id, pass_type_id, serial, $2, $3, coalesce(template_id, '') FROM passes WHERE pass_type_id = $4 AND serial = $5`,
 		string(typ), deviceID, rules.Stamp(at), passTypeID, serial)
 	return err
 }
 
 // eventFrom is the INSERT of one event of type typ for the pass $1/$2 whose
-// account comes from the CTE named from (RETURNING account_id), stamped
+// account comes from the CTE named from (RETURNING account_id, template_id), stamped
 // with parameter $at.
 func eventFrom(from string, typ walletwallet.EventType, at int) string {
-	return `INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
-		SELECT '` + string(typ) + `', account_id, $1, $2, '', $` + strconv.Itoa(at) + ` FROM ` + from
+	return `INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+		SELECT '` + string(typ) + `', account_id, $1, $2, '', $` + strconv.Itoa(at) + `, coalesce(template_id, '') FROM ` + from
 }
 
 // Events lists up to limit events with id > afterID, oldest first.
 func (db *DB) Events(ctx context.Context, afterID int64, limit int) (_ []walletwallet.Event, err error) {
 	defer walletwallet.Wrap(&err, "postgres.Events(%d)", afterID)
 	rows, err := db.pool.Query(ctx, `
-		SELECT id, type, account_id, pass_type_id, serial, device_id, created_at
+		SELECT id, type, account_id, pass_type_id, serial, device_id, template_id, created_at
 		FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (db *DB) Events(ctx context.Context, afterID int64, limit int) (_ []walletw
 	for rows.Next() {
 		var e walletwallet.Event
 		var typ string
-		if err := rows.Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.CreatedAt); err != nil {
+		if err := rows.Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.TemplateID, &e.CreatedAt); err != nil {
 			return nil, err
 		}
 		e.Type = walletwallet.EventType(typ)

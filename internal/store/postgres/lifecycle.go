@@ -41,15 +41,20 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		}
 	}
 	err = db.write(ctx, func(tx pgx.Tx) error {
+		if err := checkTemplatePasses(ctx, tx, ps); err != nil {
+			return err
+		}
 		if err := countUsageN(ctx, tx, ps[0].AccountID, q, int64(len(ps))); err != nil {
 			return err
 		}
 		serials := make([]string, len(ps))
 		for i, p := range ps {
 			_, err := tx.Exec(ctx, `
-				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i])
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
+					template_id, template_rev, template_values)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i],
+				nullString(p.TemplateID), p.TemplateRev, p.Values)
 			if isUniqueViolation(err) {
 				return rules.PassExists(p.Serial)
 			}
@@ -185,7 +190,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 		}
 		last := rules.NextLastModified(cur.LastModified, v.LastModified)
 		const upd = `UPDATE passes SET voided = true, last_modified = $3, blob = $4
-			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id`
+			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id`
 		update := `WITH upd AS (` + upd + `) ` + eventFrom("upd", walletwallet.EventPassVoided, 3)
 		args := []any{v.PassTypeID, v.Serial, last, v.Blob}
 		if cur.Devices > 0 {

@@ -43,10 +43,11 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		// NO KEY UPDATE serialises updates of this pass, and registrations
 		// (which adjust registration_count) wait for it, so the count read
 		// here is the count at commit.
+		var tpl *string
 		err := tx.QueryRow(ctx, `
-			SELECT account_id, hash, last_modified, registration_count, voided FROM passes
+			SELECT account_id, hash, last_modified, registration_count, voided, template_id FROM passes
 			WHERE pass_type_id = $1 AND serial = $2 FOR NO KEY UPDATE`,
-			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, &cur.LastModified, &cur.Devices, &cur.Voided)
+			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, &cur.LastModified, &cur.Devices, &cur.Voided, &tpl)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
@@ -56,23 +57,36 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		if res, err = rules.DecideUpdate(cur, u); res != nil || err != nil {
 			return err
 		}
+		if tpl != nil {
+			// A template pass's body is rendered from the template: it is
+			// current only if the template has not moved on.
+			t, err := storedTemplate(ctx, tx, *tpl, "FOR SHARE")
+			if err != nil {
+				return err
+			}
+			if err := rules.DecideTemplateWrite(t, *tpl, 0, u.TemplateRev); err != nil {
+				return err
+			}
+		}
 		if err := countUsage(ctx, tx, cur.Owner, q); err != nil {
 			return err
 		}
 		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		// The update and its event are one statement (one round trip).
-		update := `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
-			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id) ` + eventFrom("upd", walletwallet.EventPassUpdated, 5)
-		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob}
+		update := `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6,
+				template_values = coalesce($7, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE $8::bigint END
+			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id) ` + eventFrom("upd", walletwallet.EventPassUpdated, 5)
+		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob, u.Values, u.TemplateRev}
 		if cur.Devices > 0 {
 			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs. The notification is
 			// delivered to every instance at commit.
-			update = `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6
-				WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id),
+			update = `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6,
+					template_values = coalesce($7, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE $8::bigint END
+				WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id),
 				ev AS (` + eventFrom("upd", walletwallet.EventPassUpdated, 5) + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $5) RETURNING id)
-				SELECT pg_notify($7, '') FROM job`
+				SELECT pg_notify($9, '') FROM job`
 			args = append(args, notifyChannel)
 		}
 		if _, err := tx.Exec(ctx, update, args...); err != nil {

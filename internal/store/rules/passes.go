@@ -99,20 +99,23 @@ type Row interface{ Scan(dest ...any) error }
 
 // PassColumns are the columns ScanPass reads, in its order.
 const PassColumns = `pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob,
-	share_id, voided, registration_count, install_count`
+	share_id, voided, registration_count, install_count, template_id, template_rev, template_values`
 
 // ScanPass reads a row of PassColumns. timeDest gives the dialect's scan
 // destination for a time column (SQLite keeps integer milliseconds).
 func ScanPass(row Row, timeDest func(*time.Time) any) (*walletwallet.Pass, error) {
 	var p walletwallet.Pass
-	var share *string // NULL until a share id is given (both drivers scan NULL into a nil pointer)
+	var share, tpl *string // NULL until given (both drivers scan NULL into a nil pointer)
 	if err := row.Scan(&p.PassTypeID, &p.Serial, &p.AuthToken, &p.AccountID, &p.Request, &p.Hash,
 		timeDest(&p.FirstIssued), timeDest(&p.LastModified), &p.Blob,
-		&share, &p.Voided, &p.Devices, &p.Installs); err != nil {
+		&share, &p.Voided, &p.Devices, &p.Installs, &tpl, &p.TemplateRev, &p.Values); err != nil {
 		return nil, err
 	}
 	if share != nil {
 		p.ShareID = *share
+	}
+	if tpl != nil {
+		p.TemplateID = *tpl
 	}
 	p.FirstIssued, p.LastModified = p.FirstIssued.UTC(), p.LastModified.UTC()
 	return &p, nil

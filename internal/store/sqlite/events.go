@@ -11,8 +11,8 @@ import (
 // account is the pass's owner).
 func recordEvent(ctx context.Context, tx *wtx, typ walletwallet.EventType, passTypeID, serial, deviceID string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
-		SELECT ?, account_id, pass_type_id, serial, ?, ? FROM passes WHERE pass_type_id = ? AND serial = ?`,
+		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+		SELECT ?, account_id, pass_type_id, serial, ?, ?, coalesce(template_id, '') FROM passes WHERE pass_type_id = ? AND serial = ?`,
 		string(typ), deviceID, millis(at), passTypeID, serial)
 	return err
 }
@@ -21,7 +21,7 @@ func recordEvent(ctx context.Context, tx *wtx, typ walletwallet.EventType, passT
 func (db *DB) Events(ctx context.Context, afterID int64, limit int) (_ []walletwallet.Event, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Events(%d)", afterID)
 	rows, err := db.rd.QueryContext(ctx, `
-		SELECT id, type, account_id, pass_type_id, serial, device_id, created_at
+		SELECT id, type, account_id, pass_type_id, serial, device_id, template_id, created_at
 		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (db *DB) Events(ctx context.Context, afterID int64, limit int) (_ []walletw
 	for rows.Next() {
 		var e walletwallet.Event
 		var typ string
-		if err := rows.Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, msTime(&e.CreatedAt)); err != nil {
+		if err := rows.Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.TemplateID, msTime(&e.CreatedAt)); err != nil {
 			return nil, err
 		}
 		e.Type = walletwallet.EventType(typ)

@@ -39,16 +39,21 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		}
 	}
 	err = db.write(ctx, func(tx *wtx) error {
+		if err := checkTemplatePasses(ctx, tx, ps); err != nil {
+			return err
+		}
 		if err := countUsageN(ctx, tx, ps[0].AccountID, q, int64(len(ps))); err != nil {
 			return err
 		}
 		serials := make([]string, len(ps))
 		for i, p := range ps {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
+					template_id, template_rev, template_values)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash,
-				ts[i].first, ts[i].last, nullBytes(p.Blob), shares[i])
+				ts[i].first, ts[i].last, nullBytes(p.Blob), shares[i],
+				nullString(p.TemplateID), p.TemplateRev, nullBytes(p.Values))
 			if isUniqueViolation(err) {
 				return rules.PassExists(p.Serial)
 			}

@@ -39,9 +39,10 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 	var res *walletwallet.UpdateResult
 	err = db.write(ctx, func(tx *wtx) error {
 		var cur rules.StoredPass
+		var tpl sql.NullString
 		err := tx.QueryRowContext(ctx, `
-			SELECT account_id, hash, last_modified, registration_count, voided FROM passes WHERE pass_type_id = ? AND serial = ?`,
-			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, msTime(&cur.LastModified), &cur.Devices, &cur.Voided)
+			SELECT account_id, hash, last_modified, registration_count, voided, template_id FROM passes WHERE pass_type_id = ? AND serial = ?`,
+			u.PassTypeID, u.Serial).Scan(&cur.Owner, &cur.Hash, msTime(&cur.LastModified), &cur.Devices, &cur.Voided, &tpl)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rules.PassNotFound(u.Serial)
 		}
@@ -51,14 +52,27 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		if res, err = rules.DecideUpdate(cur, u); res != nil || err != nil {
 			return err
 		}
+		values, rev := u.Values, u.TemplateRev
+		if tpl.Valid {
+			// A template pass's body is rendered from the template: it is
+			// current only if the template has not moved on.
+			t, err := storedTemplate(ctx, tx, tpl.String)
+			if err != nil {
+				return err
+			}
+			if err := rules.DecideTemplateWrite(t, tpl.String, 0, u.TemplateRev); err != nil {
+				return err
+			}
+		}
 		if err := countUsage(ctx, tx, cur.Owner, q); err != nil {
 			return err
 		}
 		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		_, err = tx.ExecContext(ctx, `
-			UPDATE passes SET request = ?, hash = ?, last_modified = ?, blob = ?
+			UPDATE passes SET request = ?, hash = ?, last_modified = ?, blob = ?,
+				template_values = coalesce(?, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE ? END
 			WHERE pass_type_id = ? AND serial = ?`,
-			u.Request, u.Hash, millis(last), nullBytes(u.Blob), u.PassTypeID, u.Serial)
+			u.Request, u.Hash, millis(last), nullBytes(u.Blob), nullBytes(values), rev, u.PassTypeID, u.Serial)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,315 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
+)
+
+// templateColumns are the columns scanTemplate reads, of templates aliased
+// t, with the counts of its active passes and their registrations.
+const templateColumns = `t.id, t.account_id, t.name, t.design, t.defaults, t.rev, t.created_at, t.updated_at,
+	t.deleted_at IS NOT NULL,
+	(SELECT count(*) FROM passes p WHERE p.template_id = t.id AND NOT p.voided),
+	(SELECT coalesce(sum(p.registration_count), 0) FROM passes p WHERE p.template_id = t.id AND NOT p.voided)`
+
+func scanTemplate(row rules.Row) (*walletwallet.Template, error) {
+	var t walletwallet.Template
+	if err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Design, &t.Defaults, &t.Rev,
+		&t.CreatedAt, &t.UpdatedAt, &t.Deleted, &t.Passes, &t.Devices); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return &t, nil
+}
+
+// CreateTemplate stores t with revision 1.
+func (db *DB) CreateTemplate(ctx context.Context, t *walletwallet.Template) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.CreateTemplate")
+	created := rules.OrNow(t.CreatedAt)
+	updated := created
+	if !t.UpdatedAt.IsZero() {
+		updated = rules.Stamp(t.UpdatedAt)
+	}
+	_, err = db.pool.Exec(ctx, `
+		INSERT INTO templates (id, account_id, name, design, defaults, rev, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, $7)`,
+		t.ID, t.AccountID, t.Name, t.Design, t.Defaults, created, updated)
+	if err != nil {
+		return err
+	}
+	t.Rev, t.CreatedAt, t.UpdatedAt = 1, created, updated
+	return nil
+}
+
+// Template returns a template with its counts; ENOTFOUND when missing.
+func (db *DB) Template(ctx context.Context, id string) (_ *walletwallet.Template, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Template(%q)", id)
+	if !walletwallet.ValidTemplateID(id) {
+		return nil, rules.TemplateNotFound(id)
+	}
+	t, err := scanTemplate(db.pool.QueryRow(ctx, `SELECT `+templateColumns+` FROM templates t WHERE t.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, rules.TemplateNotFound(id)
+	}
+	return t, err
+}
+
+// Templates lists the account's templates that are not deleted, oldest first.
+func (db *DB) Templates(ctx context.Context, accountID int64) (_ []walletwallet.Template, err error) {
+	defer walletwallet.Wrap(&err, "postgres.Templates(%d)", accountID)
+	rows, err := db.pool.Query(ctx, `SELECT `+templateColumns+` FROM templates t
+		WHERE t.account_id = $1 AND t.deleted_at IS NULL ORDER BY t.created_at, t.id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []walletwallet.Template{}
+	for rows.Next() {
+		t, err := scanTemplate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// storedTemplate reads and locks what a write checks of a template: FOR
+// SHARE lets pass writes from one revision run together, FOR UPDATE (a
+// template change) waits for them and makes them wait.
+func storedTemplate(ctx context.Context, tx pgx.Tx, id string, lock string) (rules.StoredTemplate, error) {
+	var cur rules.StoredTemplate
+	err := tx.QueryRow(ctx, `SELECT account_id, rev, deleted_at IS NOT NULL FROM templates WHERE id = $1 `+lock, id).
+		Scan(&cur.Owner, &cur.Rev, &cur.Deleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return cur, rules.TemplateNotFound(id)
+	}
+	return cur, err
+}
+
+// UpdateTemplate applies c in one transaction (see walletwallet.Store). The
+// template row's lock keeps pass creations and value changes of the
+// template out until it commits, so no pass changes between its Rehash and
+// its write.
+func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange, q walletwallet.Quota) (_ *walletwallet.TemplateUpdateResult, err error) {
+	defer walletwallet.Wrap(&err, "postgres.UpdateTemplate(%q)", c.ID)
+	if !walletwallet.ValidTemplateID(c.ID) {
+		return nil, rules.TemplateNotFound(c.ID)
+	}
+	at := rules.OrNow(c.At)
+	var res walletwallet.TemplateUpdateResult
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		res = walletwallet.TemplateUpdateResult{}
+		cur, err := storedTemplate(ctx, tx, c.ID, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, c.ID, c.AccountID, c.PrevRev); err != nil {
+			return err
+		}
+		rev := cur.Rev + 1
+		serials, hashes, stamps, devices, err := rehashAll(ctx, tx, c, at)
+		if err != nil {
+			return err
+		}
+		if len(serials) > 0 {
+			if err := countUsageN(ctx, tx, cur.Owner, q, int64(len(serials))); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `
+				UPDATE passes p SET hash = u.h, last_modified = u.l, blob = NULL, template_rev = $1
+				FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(s, h, l)
+				WHERE p.template_id = $5 AND p.serial = u.s`, rev, serials, hashes, stamps, c.ID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+				SELECT $1, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
+				WHERE template_id = $2 AND template_rev = $3 AND NOT voided ORDER BY serial`,
+				string(walletwallet.EventPassUpdated), c.ID, rev); err != nil {
+				return err
+			}
+			if devices > 0 {
+				// The notification reaches every instance at commit.
+				if _, err := tx.Exec(ctx, `
+					WITH job AS (INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
+						SELECT $1, $2, pass_type_id, $3 FROM passes WHERE template_id = $1 AND template_rev = $2 LIMIT 1
+						RETURNING id)
+					SELECT pg_notify($4, '') FROM job`, c.ID, rev, at, notifyChannel); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE templates SET name = $2, design = $3, defaults = $4, rev = $5, updated_at = $6 WHERE id = $1`,
+			c.ID, c.Name, c.Design, c.Defaults, rev, at); err != nil {
+			return err
+		}
+		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: len(serials), NotifiedDevices: devices}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// rehashAll runs c.Rehash over the template's active passes and returns
+// those whose hash changes, as parallel arrays, and their devices.
+func rehashAll(ctx context.Context, tx pgx.Tx, c *walletwallet.TemplateChange, at time.Time) (serials, hashes []string, stamps []time.Time, devices int, err error) {
+	rows, err := tx.Query(ctx, `
+		SELECT serial, hash, last_modified, registration_count, template_values FROM passes
+		WHERE template_id = $1 AND NOT voided`, c.ID)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	defer rows.Close()
+	var serial, hash string
+	var last time.Time
+	var n int
+	var values []byte
+	_, err = pgx.ForEachRow(rows, []any{&serial, &hash, &last, &n, &values}, func() error {
+		h, err := c.Rehash(serial, values)
+		if err != nil {
+			return err
+		}
+		if h != hash {
+			serials = append(serials, serial)
+			hashes = append(hashes, h)
+			stamps = append(stamps, rules.NextVersion(last, at))
+			devices += n
+		}
+		return nil
+	})
+	return serials, hashes, stamps, devices, err
+}
+
+// DeleteTemplate marks the template deleted unless it has active passes.
+func (db *DB) DeleteTemplate(ctx context.Context, accountID int64, id string) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.DeleteTemplate(%q)", id)
+	if !walletwallet.ValidTemplateID(id) {
+		return rules.TemplateNotFound(id)
+	}
+	return db.write(ctx, func(tx pgx.Tx) error {
+		cur, err := storedTemplate(ctx, tx, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, id, accountID, cur.Rev); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM passes WHERE template_id = $1 AND NOT voided`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return rules.TemplateInUse(id, n)
+		}
+		_, err = tx.Exec(ctx, `UPDATE templates SET deleted_at = now() WHERE id = $1`, id)
+		return err
+	})
+}
+
+// checkTemplatePasses is CreatePasses' check of template passes: each
+// template exists, is the creator's and is still at the pass's revision.
+func checkTemplatePasses(ctx context.Context, tx pgx.Tx, ps []*walletwallet.Pass) error {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if p.TemplateID == "" || seen[p.TemplateID] {
+			continue
+		}
+		seen[p.TemplateID] = true
+		cur, err := storedTemplate(ctx, tx, p.TemplateID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, p.TemplateID, p.AccountID, p.TemplateRev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ClaimTemplatePushJob leases the oldest template fan-out whose lease is
+// free or expired; SKIP LOCKED lets instances claim different jobs.
+func (db *DB) ClaimTemplatePushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (_ *walletwallet.TemplatePushJob, err error) {
+	defer walletwallet.Wrap(&err, "postgres.ClaimTemplatePushJob(%q)", owner)
+	var j walletwallet.TemplatePushJob
+	err = db.pool.QueryRow(ctx, `
+		UPDATE template_push_jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+		WHERE id = (
+			SELECT id FROM template_push_jobs WHERE lease_until < $3
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id, template_id, template_rev, pass_type_id, cursor_serial, cursor_id, created_at, attempts`,
+		owner, leaseUntil, now).
+		Scan(&j.ID, &j.TemplateID, &j.Rev, &j.PassTypeID, &j.CursorSerial, &j.CursorID, &j.CreatedAt, &j.Attempts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	j.CreatedAt = j.CreatedAt.UTC()
+	return &j, nil
+}
+
+// ExtendTemplatePushLease renews the lease; ECONFLICT when owner lost it.
+func (db *DB) ExtendTemplatePushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.ExtendTemplatePushLease(%d)", jobID)
+	return leased(db.pool.Exec(ctx, `
+		UPDATE template_push_jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`,
+		jobID, owner, leaseUntil))(jobID, owner)
+}
+
+// AdvanceTemplatePushJob records progress while owner holds the lease.
+func (db *DB) AdvanceTemplatePushJob(ctx context.Context, jobID int64, owner string, serial string, regID int64) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.AdvanceTemplatePushJob(%d)", jobID)
+	return leased(db.pool.Exec(ctx, `
+		UPDATE template_push_jobs SET cursor_serial = $3, cursor_id = $4 WHERE id = $1 AND lease_owner = $2`,
+		jobID, owner, serial, regID))(jobID, owner)
+}
+
+// FinishTemplatePushJob removes the finished job.
+func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner string) (err error) {
+	defer walletwallet.Wrap(&err, "postgres.FinishTemplatePushJob(%d)", jobID)
+	return leased(db.pool.Exec(ctx, `DELETE FROM template_push_jobs WHERE id = $1 AND lease_owner = $2`,
+		jobID, owner))(jobID, owner)
+}
+
+// TemplatePushTargets returns the next page of the job's registrations.
+func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
+	defer walletwallet.Wrap(&err, "postgres.TemplatePushTargets(%d)", job.ID)
+	rows, err := db.pool.Query(ctx, `
+		SELECT p.serial, r.id, r.push_token FROM passes p
+		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
+		WHERE p.template_id = $1 AND p.template_rev = $2 AND p.pass_type_id = $3 AND (p.serial, r.id) > ($4, $5)
+		ORDER BY p.serial, r.id LIMIT $6`,
+		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []walletwallet.TemplatePushTarget
+	for rows.Next() {
+		var t walletwallet.TemplatePushTarget
+		if err := rows.Scan(&t.Serial, &t.RegistrationID, &t.PushToken); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

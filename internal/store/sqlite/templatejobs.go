@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+)
+
+// ClaimTemplatePushJob leases the oldest template fan-out whose lease is
+// free or expired; nil, nil when there is none.
+func (db *DB) ClaimTemplatePushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (_ *walletwallet.TemplatePushJob, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.ClaimTemplatePushJob(%q)", owner)
+	var job *walletwallet.TemplatePushJob
+	err = db.write(ctx, func(tx *wtx) error {
+		job = nil
+		var j walletwallet.TemplatePushJob
+		err := tx.QueryRowContext(ctx, `
+			UPDATE template_push_jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+			WHERE id = (SELECT id FROM template_push_jobs WHERE lease_until < ? ORDER BY id LIMIT 1)
+			RETURNING id, template_id, template_rev, pass_type_id, cursor_serial, cursor_id, created_at, attempts`,
+			owner, millis(leaseUntil), millis(now)).
+			Scan(&j.ID, &j.TemplateID, &j.Rev, &j.PassTypeID, &j.CursorSerial, &j.CursorID, msTime(&j.CreatedAt), &j.Attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		job = &j
+		return nil
+	})
+	return job, err
+}
+
+// ExtendTemplatePushLease renews the lease; ECONFLICT when owner lost it.
+func (db *DB) ExtendTemplatePushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.ExtendTemplatePushLease(%d)", jobID)
+	return db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE template_push_jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?`,
+			millis(leaseUntil), jobID, owner)
+		return checkLeased(res, err, jobID, owner)
+	})
+}
+
+// AdvanceTemplatePushJob records progress while owner holds the lease.
+func (db *DB) AdvanceTemplatePushJob(ctx context.Context, jobID int64, owner string, serial string, regID int64) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.AdvanceTemplatePushJob(%d)", jobID)
+	return db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE template_push_jobs SET cursor_serial = ?, cursor_id = ? WHERE id = ? AND lease_owner = ?`,
+			serial, regID, jobID, owner)
+		return checkLeased(res, err, jobID, owner)
+	})
+}
+
+// FinishTemplatePushJob removes the finished job.
+func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner string) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.FinishTemplatePushJob(%d)", jobID)
+	return db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM template_push_jobs WHERE id = ? AND lease_owner = ?`, jobID, owner)
+		return checkLeased(res, err, jobID, owner)
+	})
+}
+
+// TemplatePushTargets returns the next page of the job's registrations.
+func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.TemplatePushTargets(%d)", job.ID)
+	rows, err := db.rd.QueryContext(ctx, `
+		SELECT p.serial, r.id, r.push_token FROM passes p
+		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
+		WHERE p.template_id = ? AND p.template_rev = ? AND p.pass_type_id = ? AND (p.serial, r.id) > (?, ?)
+		ORDER BY p.serial, r.id LIMIT ?`,
+		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []walletwallet.TemplatePushTarget
+	for rows.Next() {
+		var t walletwallet.TemplatePushTarget
+		if err := rows.Scan(&t.Serial, &t.RegistrationID, &t.PushToken); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

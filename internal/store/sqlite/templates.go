@@ -1,0 +1,260 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
+)
+
+// templateColumns are the columns scanTemplate reads, of templates aliased
+// t, with the counts of its active passes and their registrations.
+const templateColumns = `t.id, t.account_id, t.name, t.design, t.defaults, t.rev, t.created_at, t.updated_at,
+	t.deleted_at IS NOT NULL,
+	(SELECT count(*) FROM passes p WHERE p.template_id = t.id AND p.voided = 0),
+	(SELECT coalesce(sum(p.registration_count), 0) FROM passes p WHERE p.template_id = t.id AND p.voided = 0)`
+
+func scanTemplate(row rules.Row) (*walletwallet.Template, error) {
+	var t walletwallet.Template
+	if err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Design, &t.Defaults, &t.Rev,
+		msTime(&t.CreatedAt), msTime(&t.UpdatedAt), &t.Deleted, &t.Passes, &t.Devices); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// CreateTemplate stores t with revision 1.
+func (db *DB) CreateTemplate(ctx context.Context, t *walletwallet.Template) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.CreateTemplate")
+	created := rules.OrNow(t.CreatedAt)
+	updated := created
+	if !t.UpdatedAt.IsZero() {
+		updated = rules.Stamp(t.UpdatedAt)
+	}
+	err = db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO templates (id, account_id, name, design, defaults, rev, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+			t.ID, t.AccountID, t.Name, t.Design, t.Defaults, millis(created), millis(updated))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t.Rev, t.CreatedAt, t.UpdatedAt = 1, created, updated
+	return nil
+}
+
+// Template returns a template with its counts; ENOTFOUND when missing.
+func (db *DB) Template(ctx context.Context, id string) (_ *walletwallet.Template, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Template(%q)", id)
+	if !walletwallet.ValidTemplateID(id) {
+		return nil, rules.TemplateNotFound(id)
+	}
+	t, err := scanTemplate(db.rd.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates t WHERE t.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rules.TemplateNotFound(id)
+	}
+	return t, err
+}
+
+// Templates lists the account's templates that are not deleted, oldest first.
+func (db *DB) Templates(ctx context.Context, accountID int64) (_ []walletwallet.Template, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.Templates(%d)", accountID)
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+templateColumns+` FROM templates t
+		WHERE t.account_id = ? AND t.deleted_at IS NULL ORDER BY t.created_at, t.id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []walletwallet.Template{}
+	for rows.Next() {
+		t, err := scanTemplate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// storedTemplate reads what a write checks of a template, in tx.
+func storedTemplate(ctx context.Context, tx *wtx, id string) (rules.StoredTemplate, error) {
+	var cur rules.StoredTemplate
+	err := tx.QueryRowContext(ctx, `SELECT account_id, rev, deleted_at IS NOT NULL FROM templates WHERE id = ?`, id).
+		Scan(&cur.Owner, &cur.Rev, &cur.Deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cur, rules.TemplateNotFound(id)
+	}
+	return cur, err
+}
+
+// changedPass is one pass a template change gives a new version.
+type changedPass struct {
+	Serial string `json:"s"`
+	Hash   string `json:"h"`
+	Last   int64  `json:"l"`
+}
+
+// UpdateTemplate applies c in one transaction (see walletwallet.Store). The
+// single writer makes read-then-write atomic: no pass of the template can
+// change between its Rehash and its write.
+func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange, q walletwallet.Quota) (_ *walletwallet.TemplateUpdateResult, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.UpdateTemplate(%q)", c.ID)
+	if !walletwallet.ValidTemplateID(c.ID) {
+		return nil, rules.TemplateNotFound(c.ID)
+	}
+	at := millis(rules.OrNow(c.At))
+	var res walletwallet.TemplateUpdateResult
+	err = db.write(ctx, func(tx *wtx) error {
+		res = walletwallet.TemplateUpdateResult{}
+		cur, err := storedTemplate(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, c.ID, c.AccountID, c.PrevRev); err != nil {
+			return err
+		}
+		rev := cur.Rev + 1
+		changed, devices, err := rehashAll(ctx, tx, c, at)
+		if err != nil {
+			return err
+		}
+		if len(changed) > 0 {
+			if err := countUsageN(ctx, tx, cur.Owner, q, int64(len(changed))); err != nil {
+				return err
+			}
+			// One statement for all of them: the serials, hashes and stamps
+			// travel as one JSON array.
+			list, err := json.Marshal(changed)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE passes SET hash = j.h, last_modified = j.l, blob = NULL, template_rev = ?
+				FROM (SELECT value ->> 's' AS s, value ->> 'h' AS h, value ->> 'l' AS l FROM json_each(?)) AS j
+				WHERE passes.template_id = ? AND passes.serial = j.s`, rev, string(list), c.ID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+				SELECT ?, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
+				WHERE template_id = ? AND template_rev = ? AND voided = 0 ORDER BY serial`,
+				string(walletwallet.EventPassUpdated), c.ID, rev); err != nil {
+				return err
+			}
+			if devices > 0 {
+				if _, err := tx.ExecContext(ctx, `
+					INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
+					SELECT ?, ?, pass_type_id, ? FROM passes WHERE template_id = ? AND template_rev = ? LIMIT 1`,
+					c.ID, rev, at, c.ID, rev); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE templates SET name = ?, design = ?, defaults = ?, rev = ?, updated_at = ? WHERE id = ?`,
+			c.Name, c.Design, c.Defaults, rev, at, c.ID); err != nil {
+			return err
+		}
+		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: len(changed), NotifiedDevices: devices}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.NotifiedDevices > 0 {
+		db.notifyPushJob()
+	}
+	return &res, nil
+}
+
+// rehashAll runs c.Rehash over the template's active passes and returns
+// those whose hash changes, with their new stamps, and their devices.
+func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange, at int64) ([]changedPass, int, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT serial, hash, last_modified, registration_count, template_values FROM passes
+		WHERE template_id = ? AND voided = 0`, c.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var changed []changedPass
+	devices := 0
+	for rows.Next() {
+		var serial, hash string
+		var last int64
+		var n int
+		var values []byte
+		if err := rows.Scan(&serial, &hash, &last, &n, &values); err != nil {
+			return nil, 0, err
+		}
+		h, err := c.Rehash(serial, values)
+		if err != nil {
+			return nil, 0, err
+		}
+		if h != hash {
+			changed = append(changed, changedPass{Serial: serial, Hash: h, Last: rules.NextVersionMillis(last, at)})
+			devices += n
+		}
+	}
+	return changed, devices, rows.Err()
+}
+
+// DeleteTemplate marks the template deleted unless it has active passes.
+func (db *DB) DeleteTemplate(ctx context.Context, accountID int64, id string) (err error) {
+	defer walletwallet.Wrap(&err, "sqlite.DeleteTemplate(%q)", id)
+	if !walletwallet.ValidTemplateID(id) {
+		return rules.TemplateNotFound(id)
+	}
+	return db.write(ctx, func(tx *wtx) error {
+		cur, err := storedTemplate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, id, accountID, cur.Rev); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM passes WHERE template_id = ? AND voided = 0`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return rules.TemplateInUse(id, n)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE templates SET deleted_at = ? WHERE id = ?`, millis(time.Now()), id)
+		return err
+	})
+}
+
+// checkTemplatePasses is CreatePasses' check of template passes: each
+// template exists, is the creator's and is still at the pass's revision.
+func checkTemplatePasses(ctx context.Context, tx *wtx, ps []*walletwallet.Pass) error {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if p.TemplateID == "" || seen[p.TemplateID] {
+			continue
+		}
+		seen[p.TemplateID] = true
+		cur, err := storedTemplate(ctx, tx, p.TemplateID)
+		if err != nil {
+			return err
+		}
+		if err := rules.DecideTemplateWrite(cur, p.TemplateID, p.AccountID, p.TemplateRev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
