@@ -26,6 +26,7 @@ func FuzzParseBuild(f *testing.F) {
 		`[1,{"a":[null,true,false,-1.5e-3]}]`,
 		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"eventTicket","poster":true,"semantics":{"eventName":"a","venueName":"b","seats":[{"seatRow":"1"}]},"localizations":{"fr":{"a":"b\n\""}}}`,
 		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"boardingPass","transitType":"air","auxiliaryFields":[{"value":"1.5","numberStyle":"decimal"}],"relevantDates":[{"date":"2026-01-01T00:00:00Z"}],"beacons":[{"proximityUUID":"E2C56DB5-DFFB-48D2-B060-D0F5A71096E0","major":1}]}`,
+		`{"barcodeValue":"X","barcodeFormat":"QR","logoText":"L","style":"boardingPass","transitType":"air","semantics":{"boardingZone":"2","passengerCapabilities":["PKPassengerCapabilityCarryon"],"passengerEligibleSecurityPrograms":["PKTransitSecurityProgramCLEAR"],"internationalDocumentsAreVerified":true}}`,
 	} {
 		f.Add([]byte(s))
 	}
