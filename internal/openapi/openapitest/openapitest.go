@@ -99,3 +99,12 @@ func (c *Checker) Schema(name string, v any) error {
 	}
 	return s.Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
 }
+
+// Route is the documented route (method and path template) a request is for.
+func (c *Checker) Route(req *http.Request) (openapi.Route, error) {
+	route, _, err := c.router.FindRoute(req)
+	if err != nil {
+		return openapi.Route{}, fmt.Errorf("%s %s: no operation in the document: %w", req.Method, req.URL.Path, err)
+	}
+	return openapi.Route{Method: route.Method, Path: route.Path}, nil
+}
