@@ -179,8 +179,15 @@ func HashKey(k string) []byte {
 	return h[:]
 }
 
-// authenticate returns the account of the request's API key.
-func (s *server) authenticate(r *http.Request) (*walletwallet.Account, error) {
+// KeyStore finds the account of a stored key hash (walletwallet.Store).
+type KeyStore interface {
+	AccountByKey(ctx context.Context, hash []byte) (*walletwallet.Account, error)
+}
+
+// Authenticate returns the account of the request's API key (a single
+// "Authorization: Bearer ww_live_…" header), or EUNAUTHORIZED. Every face
+// that acts as an account (the API, the MCP server) authenticates here.
+func Authenticate(r *http.Request, keys KeyStore) (*walletwallet.Account, error) {
 	vals := r.Header.Values("Authorization")
 	if len(vals) != 1 {
 		return nil, errUnauthorized
@@ -194,7 +201,7 @@ func (s *server) authenticate(r *http.Request) (*walletwallet.Account, error) {
 		return nil, errUnauthorized
 	}
 	hash := HashKey(key)
-	a, err := s.Store.AccountByKey(r.Context(), hash)
+	a, err := keys.AccountByKey(r.Context(), hash)
 	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
 		return nil, errUnauthorized
 	}
@@ -202,6 +209,11 @@ func (s *server) authenticate(r *http.Request) (*walletwallet.Account, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// authenticate returns the account of the request's API key.
+func (s *server) authenticate(r *http.Request) (*walletwallet.Account, error) {
+	return Authenticate(r, s.Store)
 }
 
 // readJSON enforces the content type and the body limit, and returns the body.
@@ -235,20 +247,26 @@ func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := s.Now()
-	used, err := s.Store.Usage(r.Context(), a.ID, walletwallet.Month(now))
+	u, err := s.passes.Usage(r.Context(), a)
 	if err != nil {
 		return err
 	}
-	limit := a.Limit(now)
-	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{
-		"count":     used,
-		"limit":     limit,
-		"remaining": max(limit-used, 0),
-		"resetDate": walletwallet.NextMonthStart(now).Format("2006-01-02"),
-		"plan":      a.EffectivePlan(now),
-	})
+	writeJSON(w, UsageAnswer(u))
 	return nil
+}
+
+// usageAnswer keeps the member order the answer always had (it was a map).
+type usageAnswer struct {
+	Count     int64             `json:"count"`
+	Limit     int64             `json:"limit"`
+	Plan      walletwallet.Plan `json:"plan"`
+	Remaining int64             `json:"remaining"`
+	ResetDate string            `json:"resetDate"`
+}
+
+// UsageAnswer is the JSON of GET /api/auth/usage (and of the get_usage tool).
+func UsageAnswer(u *passes.Usage) any {
+	return usageAnswer{Count: u.Count, Limit: u.Limit, Plan: u.Plan, Remaining: u.Remaining, ResetDate: u.ResetDate}
 }
 
 // NewKey returns a fresh API key: ww_live_ + 32 lowercase hex characters
@@ -257,4 +275,11 @@ func NewKey() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return KeyPrefix + hex.EncodeToString(b[:])
+}
+
+// ReadJSON is the API's body rule for a JSON request (Content-Type
+// application/json, at most MaxBody bytes), with its messages; faces beside
+// the API (the MCP endpoint) read their bodies through it too.
+func ReadJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readJSON(w, r)
 }

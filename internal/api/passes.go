@@ -4,38 +4,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/passes"
-	"github.com/walletwallet/walletwallet/internal/pkpass"
 )
 
 // The /api/passes resource: a pass as JSON, with its life (read, list,
 // replace, patch, void). The rules are the passes package's; these handlers
 // only translate HTTP.
-
-// parseRequest authenticates, reads and validates a POST body, and applies
-// the plan gate (for the preview, which stores nothing).
-func (s *server) parseRequest(w http.ResponseWriter, r *http.Request, now time.Time) (*walletwallet.Account, *pkpass.Request, []byte, string, error) {
-	a, err := s.authenticate(r)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	body, err := readJSON(w, r)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	req, canon, hash, err := pkpass.ParseCanonical(body)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	if err := req.CheckPlan(a.EffectivePlan(now)); err != nil {
-		return nil, nil, nil, "", err
-	}
-	return a, req, canon, hash, nil
-}
 
 // idempotencyKey reads the optional Idempotency-Key header; sent twice it
 // is a 400, since the two could disagree.
@@ -66,7 +43,18 @@ type createdAnswer struct {
 	SerialNumber string `json:"serialNumber"`
 	LastUpdated  int64  `json:"lastUpdated"`
 	ShareURL     string `json:"shareUrl"`
-	ApplePass    string `json:"applePass"`
+	ApplePass    string `json:"applePass,omitempty"`
+}
+
+// CreatedAnswer is the JSON of POST /api/passes for p, with its signed
+// bundle as applePass (left out when blob is nil: the create_pass tool
+// gives the share link instead of the file).
+func CreatedAnswer(svc *passes.Service, p *walletwallet.Pass, blob []byte) any {
+	a := createdAnswer{SerialNumber: p.Serial, LastUpdated: p.LastModified.UnixMilli(), ShareURL: svc.ShareURL(p)}
+	if blob != nil {
+		a.ApplePass = base64.StdEncoding.EncodeToString(blob)
+	}
+	return a
 }
 
 // createPassJSON is POST /api/passes: POST /api/pkpass's rules, a JSON answer.
@@ -94,12 +82,7 @@ func (s *server) createPassJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	markReplayed(w, c)
 	w.Header().Set("Location", "/api/passes/"+p.Serial)
-	jsonhttp.WriteJSON(w, http.StatusCreated, createdAnswer{
-		SerialNumber: p.Serial,
-		LastUpdated:  p.LastModified.UnixMilli(),
-		ShareURL:     s.passes.ShareURL(p),
-		ApplePass:    base64.StdEncoding.EncodeToString(blob),
-	})
+	jsonhttp.WriteJSON(w, http.StatusCreated, CreatedAnswer(s.passes, p, blob))
 	return nil
 }
 
@@ -134,7 +117,13 @@ func (s *server) getPass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, passAnswer{
+	writeJSON(w, PassAnswer(s.passes, p))
+	return nil
+}
+
+// PassAnswer is the JSON of GET /api/passes/{serial} (and of get_pass).
+func PassAnswer(svc *passes.Service, p *walletwallet.Pass) any {
+	return passAnswer{
 		SerialNumber:       p.Serial,
 		PassTypeIdentifier: p.PassTypeID,
 		Status:             statusOf(p.Voided),
@@ -142,11 +131,10 @@ func (s *server) getPass(w http.ResponseWriter, r *http.Request) error {
 		LastUpdated:        p.LastModified.UnixMilli(),
 		Devices:            p.Devices,
 		Installs:           p.Installs,
-		ShareURL:           s.passes.ShareURL(p),
+		ShareURL:           svc.ShareURL(p),
 		// The stored canonical body is JSON: it is sent as the object it is.
 		Request: json.RawMessage(p.Request),
-	})
-	return nil
+	}
 }
 
 type listEntry struct {
@@ -189,6 +177,12 @@ func (s *server) listPasses(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	writeJSON(w, ListAnswer(page))
+	return nil
+}
+
+// ListAnswer is the JSON of GET /api/passes (and of list_passes).
+func ListAnswer(page *passes.Page) any {
 	ans := listAnswer{Passes: make([]listEntry, len(page.Passes))}
 	for i, p := range page.Passes {
 		ans.Passes[i] = listEntry{
@@ -202,8 +196,7 @@ func (s *server) listPasses(w http.ResponseWriter, r *http.Request) error {
 	if page.NextCursor != "" {
 		ans.NextCursor = &page.NextCursor
 	}
-	writeJSON(w, ans)
-	return nil
+	return ans
 }
 
 type updateAnswer struct {
@@ -214,12 +207,17 @@ type updateAnswer struct {
 }
 
 func writeUpdated(w http.ResponseWriter, u *passes.Updated) {
-	writeJSON(w, updateAnswer{
+	writeJSON(w, UpdatedAnswer(u))
+}
+
+// UpdatedAnswer is the JSON of a PUT or PATCH (and of update_pass, patch_pass).
+func UpdatedAnswer(u *passes.Updated) any {
+	return updateAnswer{
 		SerialNumber:    u.Serial,
 		LastUpdated:     u.LastModified.UnixMilli(),
 		NotifiedDevices: u.NotifiedDevices,
 		Unchanged:       u.Unchanged,
-	})
+	}
 }
 
 // updatePass is PUT on /api/pkpass/{serial} and /api/passes/{serial}.
@@ -274,13 +272,18 @@ func (s *server) voidPass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, voidAnswer{
+	writeJSON(w, VoidAnswer(u))
+	return nil
+}
+
+// VoidAnswer is the JSON of DELETE /api/passes/{serial} (and of void_pass).
+func VoidAnswer(u *passes.Updated) any {
+	return voidAnswer{
 		SerialNumber:    u.Serial,
 		LastUpdated:     u.LastModified.UnixMilli(),
 		NotifiedDevices: u.NotifiedDevices,
 		Status:          statusOf(true),
-	})
-	return nil
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

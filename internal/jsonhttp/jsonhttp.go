@@ -66,19 +66,13 @@ func Status(code string) int {
 // and the status of its code. Internal errors are logged with the request id
 // and the client sees only "internal error" and that id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	code := walletwallet.ErrorCode(err)
-	body := map[string]string{}
-	var e *walletwallet.Error
-	if errors.As(err, &e) {
-		for k, v := range e.Extra {
-			body[k] = v
-		}
-		body["error"] = e.Message
+	id := RequestID(r.Context())
+	status, body, internal := ErrorBody(err, id)
+	if !internal {
 		if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
-			ri.clientErr = e.Message
+			ri.clientErr = body["error"]
 		}
 	} else {
-		id := RequestID(r.Context())
 		log := logger(r.Context())
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			// The client went away; nobody reads this answer.
@@ -86,13 +80,32 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		} else {
 			log.ErrorContext(r.Context(), "internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-		if code == walletwallet.EUNAVAILABLE {
-			body["error"] = "service temporarily unavailable (request id " + id + ")"
-		} else {
-			body["error"] = "internal error (request id " + id + ")"
-		}
 	}
-	WriteJSON(w, Status(code), body)
+	WriteJSON(w, status, body)
+}
+
+// ErrorBody is what a client is told of err: the status of its code and the
+// members {"error": message, …Extra}. internal marks an error of ours, whose
+// message stays in the log: the body then says only "internal error" (or
+// "service temporarily unavailable") and the request id. Every face that
+// reports errors (the API, the MCP tools) words them here.
+func ErrorBody(err error, requestID string) (status int, body map[string]string, internal bool) {
+	code := walletwallet.ErrorCode(err)
+	body = map[string]string{}
+	var e *walletwallet.Error
+	if errors.As(err, &e) {
+		for k, v := range e.Extra {
+			body[k] = v
+		}
+		body["error"] = e.Message
+		return Status(code), body, false
+	}
+	if code == walletwallet.EUNAVAILABLE {
+		body["error"] = "service temporarily unavailable (request id " + requestID + ")"
+	} else {
+		body["error"] = "internal error (request id " + requestID + ")"
+	}
+	return Status(code), body, true
 }
 
 // WriteJSON writes v as a JSON answer with status.

@@ -29,10 +29,12 @@ type Store interface {
 	ReleaseIdempotency(ctx context.Context, accountID int64, key, token string) error
 }
 
-// Builder signs passes (issuer.Issuer).
+// Builder signs passes, or lists what a bundle would hold for the preview
+// (issuer.Issuer).
 type Builder interface {
 	Build(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]byte, error)
 	Rebuild(ctx context.Context, p *walletwallet.Pass) ([]byte, error)
+	Contents(ctx context.Context, req *pkpass.Request, m issuer.Meta) ([]pkpass.File, error)
 }
 
 // Blobs gives the signed .pkpass of a stored version.
