@@ -12,6 +12,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/dashboard"
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
+	"github.com/walletwallet/walletwallet/internal/mcpserver"
 	"github.com/walletwallet/walletwallet/internal/metrics"
 	"github.com/walletwallet/walletwallet/internal/openapi"
 	"github.com/walletwallet/walletwallet/internal/passblob"
@@ -41,6 +42,8 @@ func mount(rt *jsonhttp.Router, d mountDeps) {
 	cfg, log, st := d.cfg, d.log, d.st
 	api.Register(rt, api.Options{Store: st, Builder: d.is, Blobs: d.blobs, PassTypeID: d.passTypeID, PublicURL: cfg.PublicURL, Logger: log, Signup: cfg.SignupOpen(), Passes: d.svc,
 		Secrets: d.secrets, WebhookHosts: d.hooks})
+	// The MCP face: the same service, the same keys.
+	mcpserver.Register(rt, mcpserver.Options{Keys: st, Passes: d.svc, Logger: log, Version: releaseVersion()})
 	share.Register(rt, share.Options{Store: st, Blobs: d.blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: d.blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})

@@ -28,12 +28,9 @@ func cmdVersion(args []string, e env) error {
 // versionLine is "walletwallet VERSION (commit REV[, modified], TIME) GO OS/ARCH";
 // the parenthesis is left out when the build recorded no commit.
 func versionLine() string {
-	v := version
+	v := releaseVersion()
 	var rev, when, modified string
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = info.Main.Version
-		}
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -47,9 +44,6 @@ func versionLine() string {
 			}
 		}
 	}
-	if v == "" {
-		v = "(unknown)"
-	}
 	line := "walletwallet " + v
 	if rev != "" {
 		if len(rev) > 12 {
@@ -62,4 +56,17 @@ func versionLine() string {
 		line += ")"
 	}
 	return line + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+// releaseVersion is the version alone: the release's, else the module
+// version the toolchain recorded, else "(unknown)".
+func releaseVersion() string {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "" {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "(unknown)"
+	}
+	return v
 }
