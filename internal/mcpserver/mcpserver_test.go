@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/api"
+	"github.com/walletwallet/walletwallet/internal/openapi"
 	"github.com/walletwallet/walletwallet/internal/pkpass"
 )
 
@@ -52,18 +54,20 @@ func TestListTools(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("tools %v, want %v", names, want)
 	}
-	// create_pass takes the request body: every field of the validator's
-	// table and nothing else.
+	// The body and the patch have the OpenAPI document's schemas, which
+	// carry every field of the validator's table.
+	if !jsonEqual(schemas["create_pass"], openapi.PassRequestSchema()) {
+		t.Error("create_pass's input schema is not the document's pass body schema")
+	}
+	patchProps, _ := schemas["patch_pass"]["properties"].(map[string]any)
+	if !jsonEqual(patchProps["patch"], openapi.PassPatchSchema()) {
+		t.Error("patch_pass's patch is not the document's merge patch schema")
+	}
 	props, _ := schemas["create_pass"]["properties"].(map[string]any)
 	for _, f := range pkpass.Fields() {
-		p, _ := props[f.Name].(map[string]any)
-		if p == nil || !strings.Contains(fmt.Sprint(p["description"]), f.Rule) {
-			t.Errorf("create_pass schema: %s is missing or lacks its rule %q: %v", f.Name, f.Rule, p)
+		if p, _ := props[f.Name].(map[string]any); p == nil || p["type"] == nil && p["enum"] == nil && p["const"] == nil {
+			t.Errorf("create_pass schema: %s is missing or untyped: %v", f.Name, p)
 		}
-	}
-	if len(props) != len(pkpass.Fields()) || schemas["create_pass"]["additionalProperties"] != false {
-		t.Errorf("create_pass schema has %d properties (want %d) and additionalProperties %v (want false)",
-			len(props), len(pkpass.Fields()), schemas["create_pass"]["additionalProperties"])
 	}
 	for name, req := range map[string][]any{"update_pass": {"serialNumber", "pass"}, "patch_pass": {"serialNumber", "patch"},
 		"get_pass": {"serialNumber"}, "void_pass": {"serialNumber"}} {
@@ -71,9 +75,56 @@ func TestListTools(t *testing.T) {
 			t.Errorf("%s requires %v, want %v", name, got, req)
 		}
 	}
-	inner, _ := schemas["update_pass"]["properties"].(map[string]any)["pass"].(map[string]any)["properties"].(map[string]any)
-	if len(inner) != len(pkpass.Fields()) {
-		t.Errorf("update_pass's pass has %d properties, want the body's %d", len(inner), len(pkpass.Fields()))
+	// Clients get self-contained schemas: no reference into a document
+	// they do not have.
+	for name, s := range schemas {
+		if b, _ := json.Marshal(s); bytes.Contains(b, []byte(`"$ref"`)) {
+			t.Errorf("%s's input schema holds a $ref", name)
+		}
+	}
+
+	// Each schema is valid JSON Schema 2020-12 (compiled by a real
+	// validator, as the client received it) and agrees with the server on
+	// what a typical call may hold.
+	compiled := map[string]*jsonschema.Schema{}
+	for name, s := range schemas {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft2020)
+		if err := c.AddResource(name+".json", s); err != nil {
+			t.Fatal(err)
+		}
+		sch, err := c.Compile(name + ".json")
+		if err != nil {
+			t.Fatalf("%s's input schema does not compile: %v", name, err)
+		}
+		compiled[name] = sch
+	}
+	const serial = `"0f5bd4a9-6c1e-4d5e-9a43-1a2b3c4d5e6f"`
+	for _, tc := range []struct {
+		tool, args string
+		valid      bool
+	}{
+		{"create_pass", body1, true},
+		{"create_pass", `{"barcodeValue":"X","barcodeFormat":"QRX","title":"T"}`, false},
+		{"create_pass", `{"barcodeValue":"X","barcodeFormat":"QR","titel":"T"}`, false},
+		{"update_pass", `{"serialNumber":` + serial + `,"pass":` + body1 + `}`, true},
+		{"update_pass", `{"serialNumber":` + serial + `}`, false},
+		{"patch_pass", `{"serialNumber":` + serial + `,"patch":{"title":"New","logoText":null}}`, true},
+		{"get_pass", `{"serialNumber":` + serial + `}`, true},
+		{"get_pass", `{"serialNumber":"not-a-serial"}`, false},
+		{"list_passes", `{"limit":10,"status":"voided"}`, true},
+		{"list_passes", `{"limit":0}`, false},
+		{"get_usage", `{}`, true},
+		{"preview_pass", `{"pass":` + body1 + `,"side":"back"}`, true},
+		{"preview_pass", `{"serialNumber":` + serial + `,"side":"left"}`, false},
+	} {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := compiled[tc.tool].Validate(v); (err == nil) != tc.valid {
+			t.Errorf("%s(%s): schema says %v, want valid=%v", tc.tool, tc.args, err, tc.valid)
+		}
 	}
 }
 

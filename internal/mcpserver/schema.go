@@ -1,47 +1,41 @@
 package mcpserver
 
 import (
-	"strings"
-
-	"github.com/walletwallet/walletwallet"
-	"github.com/walletwallet/walletwallet/internal/passes"
-	"github.com/walletwallet/walletwallet/internal/pkpass"
+	"github.com/walletwallet/walletwallet/internal/openapi"
 )
 
-// The tools' input schemas (JSON Schema 2020-12, as MCP asks). The request
-// body's is built from pkpass.Fields(), the table the validator runs on, so
-// a new field appears here without anyone listing it. Until the OpenAPI
-// generator's typed schema is on main, a field is described by its rule in
-// a line and is not typed: the schema names every member and refuses others,
-// and the validator's answer (the API's message) says the rest.
-// Limits that the schemas state come from the service's constants.
+// The tools' input schemas (JSON Schema 2020-12, as MCP asks). A pass body
+// and a merge patch have the OpenAPI document's schemas, which are built
+// from pkpass's field table, the one the validator runs on: a field has the
+// same schema in the document and in the tools, and a new field appears in
+// both without anyone listing it. Limits the other schemas state come from
+// the same document: a tool's other arguments are the path and query
+// parameters of the operation it performs.
 
 // passSchema is the request body of POST /api/passes.
-func passSchema() map[string]any {
-	s := bodySchema()
-	s["description"] = "The JSON body of POST /api/passes (the API page documents it); each member's description is its rule. " +
-		"Pro fields need the Pro plan (or the trial)."
+func passSchema() map[string]any { return openapi.PassRequestSchema() }
+
+// bodySchema is passSchema under another description.
+func bodySchema(description string) map[string]any {
+	s := openapi.PassRequestSchema()
+	s["description"] = description
 	return s
 }
 
-// bodySchema is an object with one property per request field.
-func bodySchema() map[string]any {
-	props := map[string]any{}
-	for _, f := range pkpass.Fields() {
-		d := f.Rule
-		if f.Pro {
-			d += "; Pro plan"
-		}
-		if f.Styles != nil {
-			d += "; only on " + strings.Join(f.Styles, ", ")
-		}
-		props[f.Name] = map[string]any{"description": d}
+// param is a parameter of a documented operation; the schema test checks
+// that every one named here exists.
+func param(method, path, name string) map[string]any {
+	p := openapi.Parameter(method, path, name)
+	if p == nil {
+		panic("mcpserver: the OpenAPI document has no parameter " + name + " of " + method + " " + path)
 	}
-	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	return p
 }
 
 func serialProp(what string) map[string]any {
-	return map[string]any{"type": "string", "description": what + " Its serial number, as create_pass or list_passes returned it."}
+	p := param("GET", "/api/passes/{serial}", "serial")
+	p["description"] = what + " Its serial number, as create_pass or list_passes returned it."
+	return p
 }
 
 // serialSchema is the input of a tool that takes only a serial number.
@@ -50,37 +44,31 @@ func serialSchema(what string) map[string]any {
 }
 
 func updateSchema() map[string]any {
-	body := bodySchema()
-	body["description"] = "The new request body, complete (as for create_pass): it replaces the stored one."
+	body := bodySchema("The new request body, complete (as for create_pass): it replaces the stored one.")
 	return object(map[string]any{argSerial: serialProp("The pass to replace."), argPass: body}, argSerial, argPass)
 }
 
 func patchSchema() map[string]any {
 	return object(map[string]any{
 		argSerial: serialProp("The pass to change."),
-		argPatch: map[string]any{"type": "object",
-			"description": "A JSON merge patch (RFC 7396) of the body: members given replace the stored ones, null removes one. " +
-				"serialNumber and authenticationToken cannot be set."},
+		argPatch:  openapi.PassPatchSchema(),
 	}, argSerial, argPatch)
 }
 
 func listSchema() map[string]any {
 	return object(map[string]any{
-		argLimit: map[string]any{"type": "integer", "minimum": 1, "maximum": passes.MaxListLimit, "default": passes.DefaultListLimit,
-			"description": "Passes per page."},
-		argCursor: map[string]any{"type": "string", "description": "nextCursor of the previous page, unchanged."},
-		argStatus: map[string]any{"type": "string", "enum": []string{string(walletwallet.StatusActive), string(walletwallet.StatusVoided)},
-			"description": "Only passes of this status."},
+		argLimit:  param("GET", "/api/passes", "limit"),
+		argCursor: param("GET", "/api/passes", "cursor"),
+		argStatus: param("GET", "/api/passes", "status"),
 	})
 }
 
 func previewSchema() map[string]any {
-	body := bodySchema()
-	body["description"] = "A request body to draw, as create_pass would issue it (give this or serialNumber)."
+	body := bodySchema("A request body to draw, as create_pass would issue it (give this or serialNumber).")
 	return object(map[string]any{
 		argPass:   body,
 		argSerial: serialProp("A stored pass to draw, in its current version (give this or pass)."),
-		argSide:   map[string]any{"type": "string", "enum": []string{"front", "back"}, "default": "front"},
+		argSide:   param("GET", "/api/passes/{serial}/preview.png", "side"),
 	})
 }
 
