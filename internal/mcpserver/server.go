@@ -55,9 +55,12 @@ func Handler(o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	// The SDK logs every request's throwaway session at Info: only its
+	// warnings and errors reach our log (the access log has the request).
+	sdkLog := slog.New(minLevel{o.Logger.Handler(), slog.LevelWarn})
 	srv := mcp.NewServer(&mcp.Implementation{Name: "walletwallet", Title: "WalletWallet", Version: o.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
-		Logger:       o.Logger,
+		Logger:       sdkLog,
 	})
 	t := &tools{passes: o.Passes, log: o.Logger}
 	t.register(srv)
@@ -66,7 +69,7 @@ func Handler(o Options) http.Handler {
 		// Plain JSON answers: there is nothing to stream (no progress, no
 		// server-to-client requests), and curl users can read them.
 		JSONResponse: true,
-		Logger:       o.Logger,
+		Logger:       sdkLog,
 		// The body was already read (and limited) by serve below.
 		MaxRequestBodyBytes: api.MaxBody,
 		// The SDK's guard refuses requests reaching a loopback listener under
@@ -136,4 +139,22 @@ func callerOf(req *mcp.CallToolRequest) (*caller, error) {
 		return nil, errNoCaller
 	}
 	return c, nil
+}
+
+// minLevel drops records below its level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
 }
