@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -50,9 +51,27 @@ func identity(t *testing.T) *signing.Identity {
 // harness is the API and the MCP server on one real store behind one real
 // HTTP server, wired as serve wires them.
 type harness struct {
-	t   *testing.T
-	st  walletwallet.Store
-	srv *httptest.Server
+	t    *testing.T
+	st   walletwallet.Store
+	srv  *httptest.Server
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newHarness(t *testing.T, dbURL string) *harness {
@@ -74,12 +93,13 @@ func newHarness(t *testing.T, dbURL string) *harness {
 		Images:        images.NewRenderer(images.Options{Store: st}),
 		WebServiceURL: publicURL + "/", DefaultOrg: "WalletWallet", Accounts: st,
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL})
 	rt := jsonhttp.NewRouter()
 	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Passes: svc})
 	mcpserver.Register(rt, mcpserver.Options{Keys: st, Passes: svc, Logger: log, Version: "test"})
-	h := &harness{t: t, st: st, srv: httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))}
+	h := &harness{t: t, st: st, logs: logs, srv: httptest.NewServer(jsonhttp.Middleware(log, api.CORS(rt)))}
 	t.Cleanup(func() {
 		h.srv.Close()
 		st.Close()

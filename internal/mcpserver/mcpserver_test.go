@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -299,6 +300,51 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%d passes listed, want 1: a refused call stored something", n)
 		}
 	})
+}
+
+// TestQuota: the quota refusal carries the API's extra members.
+func TestQuota(t *testing.T) {
+	h := newHarness(t, "")
+	key := h.account(walletwallet.PlanFree, 1)
+	cs := h.mustConnect(key)
+	ok(t, cs, "create_pass", body1)
+	msg, sc := refused(t, cs, "create_pass", body1)
+	r := h.do("POST", "/api/passes", key, "application/json", body1)
+	var want map[string]any
+	json.Unmarshal(r.body, &want)
+	want["status"] = float64(r.status)
+	if r.status != 429 || msg != want["error"] || !jsonEqual(sc, want) || sc["resetDate"] == nil {
+		t.Errorf("tool: %q %v; API: %d %s", msg, sc, r.status, r.body)
+	}
+}
+
+// TestInternalError: a failure of ours is not explained to the client;
+// it gets the request id under which the log holds the cause.
+func TestInternalError(t *testing.T) {
+	h := newHarness(t, "")
+	cs := h.mustConnect(h.account(walletwallet.PlanPro, 100))
+	serial := ok(t, cs, "create_pass", body1)["serialNumber"].(string)
+	p, err := h.st.Pass(context.Background(), passTypeID, serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stored bundle that is no zip: drawing it fails inside the server.
+	if err := h.st.SetBlob(context.Background(), passTypeID, serial, p.LastModified, []byte("not a zip")); err != nil {
+		t.Fatal(err)
+	}
+	msg, sc := refused(t, cs, "preview_pass", `{"serialNumber":"`+serial+`"}`)
+	m := regexp.MustCompile(`^internal error \(request id ([0-9a-f]{16})\)$`).FindStringSubmatch(msg)
+	if m == nil || sc["status"] != 500.0 {
+		t.Fatalf("tool error %q %v, want internal error with a request id", msg, sc)
+	}
+	var logged bool
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		logged = logged || strings.Contains(line, `"request_id":"`+m[1]+`"`) && strings.Contains(line, `"tool":"preview_pass"`) &&
+			strings.Contains(line, "zip")
+	}
+	if !logged {
+		t.Errorf("no log line for request %s with the cause:\n%s", m[1], h.logs.String())
+	}
 }
 
 func TestPreview(t *testing.T) {
