@@ -472,6 +472,22 @@ func TestTransport(t *testing.T) {
 		t.Errorf("usage after refused bodies: %s", n)
 	}
 
+	// The transport's own refusals are JSON too.
+	for _, tc := range []struct {
+		name    string
+		headers []string
+		status  int
+		want    string
+	}{
+		{"no event stream in Accept", []string{"Accept: application/json"}, 400, "Accept must contain both 'application/json' and 'text/event-stream'"},
+		{"unknown protocol version", []string{accept, "MCP-Protocol-Version: 1999-01-01"}, 400, "Bad Request: Unsupported protocol version"},
+	} {
+		r := h.do("POST", "/mcp", key, "application/json", initialize, tc.headers...)
+		if r.status != tc.status || !strings.HasPrefix(r.apiError(t), tc.want) || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s: %d %q %s, want %d and an error starting %q", tc.name, r.status, r.header.Get("Content-Type"), r.body, tc.status, tc.want)
+		}
+	}
+
 	// Stateless: no standalone stream, no session to delete.
 	for _, m := range []string{"GET", "DELETE", "PUT"} {
 		r := h.do(m, "/mcp", key, "", "", "Accept: text/event-stream")

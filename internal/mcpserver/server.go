@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -107,8 +108,51 @@ func serve(w http.ResponseWriter, r *http.Request, keys api.KeyStore, next http.
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	c := &caller{account: a, requestID: jsonhttp.RequestID(r.Context())}
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	jw := &jsonErrors{ResponseWriter: w}
+	next.ServeHTTP(jw, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	jw.finish()
 	return nil
+}
+
+// jsonErrors turns the transport's plain-text refusals (http.Error: a wrong
+// Accept header, an unsupported protocol version) into the API's JSON error
+// answer, so that nothing on /mcp answers a client's mistake in plain text.
+// JSON answers (JSON-RPC results and errors) pass untouched.
+type jsonErrors struct {
+	http.ResponseWriter
+	status int // of an intercepted refusal; 0 = passing through
+	text   bytes.Buffer
+}
+
+func (w *jsonErrors) WriteHeader(code int) {
+	if code >= 400 && w.status == 0 && !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonErrors) Write(b []byte) (int, error) {
+	if w.status != 0 {
+		return w.text.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *jsonErrors) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status == 0 {
+		f.Flush()
+	}
+}
+
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *jsonErrors) finish() {
+	if w.status == 0 {
+		return
+	}
+	w.Header().Del("X-Content-Type-Options")
+	jsonhttp.WriteJSON(w.ResponseWriter, w.status, map[string]string{"error": strings.TrimSpace(w.text.String())})
 }
 
 const instructions = `WalletWallet issues Apple Wallet passes. Every tool acts as the account of the API key this connection was made with.
