@@ -75,6 +75,7 @@ type PassSummary struct {
 	FirstIssued  time.Time
 	LastModified time.Time
 	Devices      int
+	TemplateID   string // "" when not made from a template
 }
 
 // PassVoid voids a pass: its new version (Blob, built with "voided": true

@@ -12,6 +12,11 @@ import (
 // template's defaults (internal/templates renders it); the store keeps the
 // design, the values and, per pass, the hash of its current rendered body.
 
+// ErrTemplateChanged is returned by a write computed from a template
+// revision that is no longer current: the caller renders again and retries
+// (compare with errors.Is).
+var ErrTemplateChanged = &Error{Code: ECONFLICT, Message: "the template changed while this request was made from it; retry"}
+
 // Template is a pass design of one account.
 type Template struct {
 	ID        string

@@ -319,9 +319,12 @@ type Store interface {
 	// CreateTemplate stores t (ID, AccountID, Name, Design, Defaults set by
 	// the caller; Rev becomes 1, zero times mean now).
 	CreateTemplate(ctx context.Context, t *Template) error
-	// Template returns a template, deleted or not, with its counts;
+	// Template returns a template, deleted or not, without its counts;
 	// ENOTFOUND when missing.
 	Template(ctx context.Context, id string) (*Template, error)
+	// TemplateCounts counts the template's active passes and their
+	// registrations (0, 0 for an unknown template).
+	TemplateCounts(ctx context.Context, id string) (passes, devices int, err error)
 	// Templates lists an account's templates that are not deleted, oldest
 	// first, with their counts.
 	Templates(ctx context.Context, accountID int64) ([]Template, error)

@@ -35,6 +35,15 @@ type mountDeps struct {
 	metrics    *metrics.Metrics
 }
 
+// shareStore gives the share page passes with their current body (a
+// template pass's is rendered from its template).
+func shareStore(d mountDeps) share.Store {
+	if d.svc == nil || d.svc.Renderer == nil {
+		return d.st
+	}
+	return d.svc.Renderer.ShareStore(d.st)
+}
+
 // mount registers every route the server answers. It is the one list of
 // them: the OpenAPI test mounts it too and compares the router's routes
 // with the document's (cmd/walletwallet/openapi_test.go).
@@ -44,7 +53,7 @@ func mount(rt *jsonhttp.Router, d mountDeps) {
 		Secrets: d.secrets, WebhookHosts: d.hooks})
 	// The MCP face: the same service, the same keys.
 	mcpserver.Register(rt, mcpserver.Options{Keys: st, Passes: d.svc, Logger: log, Version: releaseVersion()})
-	share.Register(rt, share.Options{Store: st, Blobs: d.blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
+	share.Register(rt, share.Options{Store: shareStore(d), Blobs: d.blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
 	webservice.Register(rt, webservice.Options{Store: st, Blobs: d.blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
 	rt.Handle(http.MethodGet, "/metrics", d.metrics.Handler(cfg.MetricsAllowed))

@@ -80,11 +80,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	rt := jsonhttp.NewRouter()
 	// One source of current blobs, so a pass whose blob is missing is signed
 	// once however many callers (API, share links, web service) ask for it together.
-	blobs := passblob.New(st, is, log)
+	// A template pass is signed from its template's current design with its
+	// values: lazily, after a template change, through the same source.
+	passBodies := passes.NewRenderer(st)
+	blobs := passblob.New(st, passBodies.Rebuilder(is), log)
 	// One service performs the pass operations for every face (API, share links).
 	svc := passes.New(passes.Options{
 		Store: st, Builder: is, Blobs: blobs, PassTypeID: id.PassTypeID, PublicURL: cfg.PublicURL,
-		Counts: m,
+		Counts: m, Templates: st, Renderer: passBodies,
 	})
 	secrets, err := webhookSecrets(cfg, log)
 	if err != nil {
@@ -189,7 +192,9 @@ func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st w
 		wake = n.PushJobNotifications(ctx)
 	}
 	runner := jobs.New(jobs.Options{Logger: log, Wake: wake})
-	runner.Register(push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log, Results: m}).Kind())
+	fanout := push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log, Results: m})
+	runner.Register(fanout.Kind())
+	runner.Register(fanout.TemplateKind(st))
 	return runner, nil
 }
 

@@ -116,6 +116,7 @@ func Register(rt *jsonhttp.Router, o Options) {
 		rt.Handle(http.MethodPost, "/api/signup", jsonhttp.HandlerFunc(s.signup))
 	}
 	rt.Handle(http.MethodGet, "/api/passes/{serial}/preview.png", jsonhttp.HandlerFunc(s.passPreview))
+	registerTemplates(rt, s)
 	if o.Secrets != nil {
 		if s.WebhookHosts == nil {
 			s.WebhookHosts = egress.New(egress.Options{})

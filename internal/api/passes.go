@@ -132,6 +132,7 @@ func PassAnswer(svc *passes.Service, p *walletwallet.Pass) any {
 		Devices:            p.Devices,
 		Installs:           p.Installs,
 		ShareURL:           svc.ShareURL(p),
+		TemplateID:         optional(p.TemplateID),
 		// The stored canonical body is JSON: it is sent as the object it is.
 		Request: json.RawMessage(p.Request),
 	}
@@ -191,6 +192,7 @@ func ListAnswer(page *passes.Page) any {
 			CreatedAt:    p.FirstIssued.UnixMilli(),
 			LastUpdated:  p.LastModified.UnixMilli(),
 			Devices:      p.Devices,
+			TemplateID:   optional(p.TemplateID),
 		}
 	}
 	if page.NextCursor != "" {
@@ -284,6 +286,14 @@ func VoidAnswer(u *passes.Updated) any {
 		NotifiedDevices: u.NotifiedDevices,
 		Status:          statusOf(true),
 	}
+}
+
+// optional is a JSON string, or null for "".
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -51,6 +51,7 @@ func Document() obj {
 			{"name": "preview", "description": "pictures of passes"},
 			{"name": "account", "description": "usage and signup"},
 			{"name": "webhooks", "description": "event subscriptions"},
+			{"name": "templates", "description": "one design, many passes, one call to change them all"},
 			{"name": "share", "description": "the holder's share link (no auth)"},
 			{"name": "passkit", "description": "Apple's PassKit web service, called by Wallet on devices"},
 			{"name": "operations", "description": "health"},

@@ -45,12 +45,13 @@ func answer(props obj) obj {
 
 // Shapes of identifiers, as the walletwallet package checks them.
 const (
-	serialPattern  = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`
-	webhookPattern = `^wh_[0-9a-f]{24}$`
-	sharePattern   = `^[A-Za-z0-9_-]{24}$`
-	tokenPattern   = `^[A-Za-z0-9_:.-]+$`
-	passTypePat    = `^[A-Za-z0-9._-]+$`
-	apiKeyPattern  = `^ww_live_[0-9a-f]{32}$`
+	serialPattern   = `^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`
+	webhookPattern  = `^wh_[0-9a-f]{24}$`
+	templatePattern = `^tpl_[A-Za-z0-9_-]{22}$`
+	sharePattern    = `^[A-Za-z0-9_-]{24}$`
+	tokenPattern    = `^[A-Za-z0-9_:.-]+$`
+	passTypePat     = `^[A-Za-z0-9._-]+$`
+	apiKeyPattern   = `^ww_live_[0-9a-f]{32}$`
 )
 
 // passRequest is the body of POST /api/pkpass and its siblings, one
@@ -234,6 +235,38 @@ func schemas() obj {
 		}),
 		"LogRequest": closed(obj{"logs": obj{"type": []string{"array", "null"}, "items": str()}}),
 		"Health":     answer(obj{"status": obj{"const": "ok"}}),
+		"TemplateRequest": closed(obj{
+			"name":     obj{"type": "string", "minLength": 1, "maxLength": passes.MaxTemplateName},
+			"pass":     obj{"type": "object", "description": "a pass body (PassRequest) whose string values may hold {{name}} placeholders (1–64 letters, digits or _)"},
+			"defaults": placeholderValues("default values"),
+		}, "name", "pass"),
+		"TemplatePatch": obj{"type": "object", "description": "a JSON merge patch (RFC 7396) of {name, pass, defaults}",
+			"properties":           obj{"name": obj{"type": "string"}, "pass": obj{"type": []string{"object", "null"}}, "defaults": obj{"type": []string{"object", "null"}}},
+			"additionalProperties": false},
+		"TemplateSummary": templateSchema(false),
+		"Template":        templateSchema(true),
+		"TemplateList":    answer(obj{"templates": obj{"type": "array", "items": ref("TemplateSummary")}}),
+		"TemplateUpdated": answer(obj{
+			"id":              obj{"type": "string", "pattern": templatePattern},
+			"updatedPasses":   obj{"type": "integer", "minimum": 0, "description": "active passes whose rendered body changed (each counted once)"},
+			"notifiedDevices": obj{"type": "integer", "minimum": 0, "description": "their registrations, pushed by one background fan-out"},
+		}),
+		"TemplatePassesRequest": obj{"oneOf": []obj{
+			closed(obj{"values": placeholderValues("this pass's values")}, "values"),
+			closed(obj{"passes": obj{"type": "array", "minItems": 1, "maxItems": passes.MaxTemplateBulk,
+				"items": closed(obj{"values": placeholderValues("this pass's values")})}}, "passes"),
+		}},
+		"TemplatePassCreated": answer(obj{
+			"serialNumber": obj{"type": "string", "pattern": serialPattern},
+			"lastUpdated":  millis("the version's time"),
+			"shareUrl":     obj{"type": "string", "format": "uri"},
+			"applePass":    obj{"type": "string", "contentEncoding": "base64", "contentMediaType": "application/vnd.apple.pkpass"},
+			"templateId":   obj{"type": "string", "pattern": templatePattern},
+		}),
+		"TemplatePassesCreated": answer(obj{"passes": obj{"type": "array", "minItems": 1, "maxItems": passes.MaxTemplateBulk, "items": answer(obj{
+			"serialNumber": obj{"type": "string", "pattern": serialPattern},
+			"shareUrl":     obj{"type": "string", "format": "uri"},
+		})}}),
 	}
 }
 
@@ -246,6 +279,30 @@ func webhook(withSecret bool) obj {
 	}
 	if withSecret {
 		props["secret"] = obj{"type": "string", "pattern": "^whsec_[A-Za-z0-9_-]{32,}$", "description": "signing secret, shown only in this answer"}
+	}
+	return answer(props)
+}
+
+// placeholderValues is an object of placeholder names to strings.
+func placeholderValues(desc string) obj {
+	return obj{"type": "object", "description": desc,
+		"propertyNames":        obj{"pattern": `^[A-Za-z0-9_]{1,64}$`},
+		"additionalProperties": str()}
+}
+
+func templateSchema(full bool) obj {
+	props := obj{
+		"id":           obj{"type": "string", "pattern": templatePattern},
+		"name":         obj{"type": "string", "minLength": 1, "maxLength": passes.MaxTemplateName},
+		"placeholders": obj{"type": "array", "items": str(), "description": "the design's placeholder names, sorted"},
+		"passes":       obj{"type": "integer", "minimum": 0, "description": "active passes made from it"},
+		"devices":      obj{"type": "integer", "minimum": 0, "description": "their current registrations"},
+		"createdAt":    millis("creation"),
+		"updatedAt":    millis("last change"),
+	}
+	if full {
+		props["pass"] = obj{"type": "object", "description": "the design"}
+		props["defaults"] = placeholderValues("default values")
 	}
 	return answer(props)
 }

@@ -67,7 +67,7 @@ func (s *Service) Create(ctx context.Context, a *walletwallet.Account, body []by
 	if err != nil {
 		return nil, err
 	}
-	return s.create(ctx, a, []*pkpass.Request{req}, [][]byte{canon}, []string{hash}, o, now)
+	return s.createPasses(ctx, a, []*pkpass.Request{req}, [][]byte{canon}, []string{hash}, o, now, nil)
 }
 
 // CreateBundle issues 1–MaxBundle passes from their POST bodies, all or
@@ -86,10 +86,12 @@ func (s *Service) CreateBundle(ctx context.Context, a *walletwallet.Account, bod
 			return nil, inEntry(i, err)
 		}
 	}
-	return s.create(ctx, a, reqs, canons, hashes, o, now)
+	return s.createPasses(ctx, a, reqs, canons, hashes, o, now, nil)
 }
 
-func (s *Service) create(ctx context.Context, a *walletwallet.Account, reqs []*pkpass.Request, canons [][]byte, hashes []string, o CreateOptions, now time.Time) (_ *Created, err error) {
+// createPasses is the one path of every pass creation; ti, when set, makes
+// them template passes.
+func (s *Service) createPasses(ctx context.Context, a *walletwallet.Account, reqs []*pkpass.Request, canons [][]byte, hashes []string, o CreateOptions, now time.Time, ti *templateIssue) (_ *Created, err error) {
 	var done *walletwallet.IdempotencyDone
 	if o.IdempotencyKey != "" {
 		if err := CheckIdempotencyKey(o.IdempotencyKey); err != nil {
@@ -101,6 +103,9 @@ func (s *Service) create(ctx context.Context, a *walletwallet.Account, reqs []*p
 			Fingerprint: fingerprint(o.Endpoint, hashes),
 			Token:       issuer.NewAuthToken(),
 			Now:         now,
+		}
+		if ti != nil {
+			claim.Fingerprint = ti.fingerprint
 		}
 		rec, err := s.Store.ClaimIdempotency(ctx, claim)
 		if err != nil {
@@ -141,6 +146,13 @@ func (s *Service) create(ctx context.Context, a *walletwallet.Account, reqs []*p
 			LastModified: issued,
 			ShareID:      walletwallet.NewShareID(),
 		}
+		if ti != nil {
+			p.TemplateID, p.TemplateRev, p.Values = ti.id, ti.rev, ti.values[i]
+			if ti.lazy {
+				out.Passes[i], out.Slugs[i] = p, req.Slug()
+				continue
+			}
+		}
 		p.Blob, err = s.Builder.Build(ctx, req, issuer.Meta{Serial: p.Serial, AuthToken: p.AuthToken, FirstIssued: issued, AccountOrg: a.Org})
 		if err != nil {
 			if len(reqs) > 1 {
@@ -154,6 +166,8 @@ func (s *Service) create(ctx context.Context, a *walletwallet.Account, reqs []*p
 		switch {
 		case walletwallet.ErrorCode(err) == walletwallet.EQUOTA:
 			return nil, QuotaError(now)
+		case errors.Is(err, walletwallet.ErrTemplateChanged):
+			return nil, walletwallet.ErrTemplateChanged
 		case done != nil && walletwallet.ErrorCode(err) == walletwallet.ECONFLICT:
 			return nil, errKeyBusy
 		}

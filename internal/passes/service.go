@@ -57,6 +57,12 @@ type Options struct {
 	// Counts, if set, is told of every created pass and new version
 	// (internal/metrics).
 	Counts Counts
+	// Templates stores templates; nil leaves them out (every template
+	// operation would fail).
+	Templates TemplateStore
+	// Renderer gives template passes their current body; nil makes one
+	// reading from Templates.
+	Renderer *Renderer
 }
 
 // Counts records pass operations that took effect.
@@ -76,6 +82,14 @@ type Service struct {
 func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Templates == nil {
+		if ts, ok := o.Store.(TemplateStore); ok {
+			o.Templates = ts
+		}
+	}
+	if o.Renderer == nil && o.Templates != nil {
+		o.Renderer = NewRenderer(o.Templates)
 	}
 	return &Service{Options: o}
 }
@@ -105,6 +119,11 @@ func (s *Service) Owned(ctx context.Context, a *walletwallet.Account, serial, ve
 	if p.AccountID != a.ID {
 		// Deliberately generic: does not say whose pass it is.
 		return nil, walletwallet.Errorf(walletwallet.EFORBIDDEN, "this API key may not %s serial number %q", verb, serial)
+	}
+	if p.TemplateID != "" {
+		if err := s.Renderer.Resolve(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -29,10 +29,19 @@ func (s *Service) Update(ctx context.Context, a *walletwallet.Account, serial st
 	if err != nil {
 		return nil, err
 	}
-	return s.update(ctx, a, serial, now, func(*walletwallet.Pass) (*pkpass.Request, []byte, string, error) {
-		return req, canon, hash, nil
+	return s.update(ctx, a, serial, now, func(p *walletwallet.Pass) (*version, error) {
+		if p.TemplateID != "" {
+			return nil, ErrTemplatePass
+		}
+		return &version{req: req, canon: canon, hash: hash}, nil
 	})
 }
+
+// ErrTemplatePass refuses a whole-body PUT of a template pass: its body is
+// the template's, rendered with its values.
+var ErrTemplatePass = walletwallet.Errorf(walletwallet.ECONFLICT,
+	`this pass was made from a template, so its body is the template's design with its values: `+
+		`change its values with PATCH {"values": {…}}, or the design with PUT or PATCH /api/templates/{id}`)
 
 // serverOwned are the members a body may never carry; a patch naming them
 // is refused before merging, with the message the API page gives.
@@ -57,16 +66,19 @@ func (s *Service) Patch(ctx context.Context, a *walletwallet.Account, serial str
 			return nil, walletwallet.Errorf(walletwallet.EINVALID, "%s is server-owned and cannot be set by a patch", k)
 		}
 	}
-	return s.update(ctx, a, serial, now, func(p *walletwallet.Pass) (*pkpass.Request, []byte, string, error) {
+	return s.update(ctx, a, serial, now, func(p *walletwallet.Pass) (*version, error) {
+		if p.TemplateID != "" {
+			return s.valuesPatch(ctx, a, p, pm, now)
+		}
 		merged, err := mergepatch.Apply(p.Request, patch)
 		if err != nil {
-			return nil, nil, "", err // the stored body always parses
+			return nil, err // the stored body always parses
 		}
 		req, canon, hash, err := parse(a, merged, now)
 		if err != nil {
-			return nil, nil, "", afterPatch(err)
+			return nil, afterPatch(err)
 		}
-		return req, canon, hash, nil
+		return &version{req: req, canon: canon, hash: hash}, nil
 	})
 }
 
@@ -125,8 +137,17 @@ func (s *Service) Void(ctx context.Context, a *walletwallet.Account, serial stri
 	}
 }
 
+// version is a new body of a pass; values and rev are a template pass's.
+type version struct {
+	req    *pkpass.Request
+	canon  []byte
+	hash   string
+	values []byte
+	rev    int64
+}
+
 // nextBody computes the new body from the current version of the pass.
-type nextBody func(p *walletwallet.Pass) (*pkpass.Request, []byte, string, error)
+type nextBody func(p *walletwallet.Pass) (*version, error)
 
 // update is the one path of every change to a pass's body.
 func (s *Service) update(ctx context.Context, a *walletwallet.Account, serial string, now time.Time, next nextBody) (*Updated, error) {
@@ -139,7 +160,8 @@ func (s *Service) update(ctx context.Context, a *walletwallet.Account, serial st
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		ans, err := s.updateOnce(ctx, a, serial, now, next)
-		if walletwallet.ErrorCode(err) == walletwallet.ECONFLICT && !errors.Is(err, walletwallet.ErrPassVoided) && attempt < 5 {
+		if walletwallet.ErrorCode(err) == walletwallet.ECONFLICT && !errors.Is(err, walletwallet.ErrPassVoided) &&
+			!errors.Is(err, ErrTemplatePass) && attempt < 5 {
 			continue
 		}
 		if err != nil {
@@ -157,10 +179,11 @@ func (s *Service) updateOnce(ctx context.Context, a *walletwallet.Account, seria
 	if p.Voided {
 		return nil, walletwallet.ErrPassVoided
 	}
-	req, canon, hash, err := next(p)
+	v, err := next(p)
 	if err != nil {
 		return nil, err
 	}
+	req, canon, hash := v.req, v.canon, v.hash
 	if p.Hash == hash {
 		return &Updated{Serial: serial, LastModified: p.LastModified, Unchanged: true}, nil
 	}
@@ -181,6 +204,8 @@ func (s *Service) updateOnce(ctx context.Context, a *walletwallet.Account, seria
 		PrevHash:     p.Hash,
 		LastModified: NextVersionTime(p.LastModified, now),
 		Blob:         blob,
+		Values:       v.values,
+		TemplateRev:  v.rev,
 	}, q)
 	switch {
 	case err == nil:

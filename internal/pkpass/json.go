@@ -536,8 +536,18 @@ func appendCanonical(buf []byte, v value) []byte {
 // appendQuoted escapes only what JSON requires, so that equal strings always
 // encode to equal bytes whatever escapes the client used.
 func appendQuoted(buf []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
 	buf = append(buf, '"')
+	buf = AppendStringContent(buf, s)
+	return append(buf, '"')
+}
+
+// AppendStringContent appends s as the canonical encoding puts it between
+// the quotes of a JSON string. Each character is escaped on its own, so the
+// content of a concatenation is the concatenation of the contents: the
+// template engine splices values into a canonical design with it and gets
+// the canonical encoding of the rendered body.
+func AppendStringContent(buf []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -559,6 +569,5 @@ func appendQuoted(buf []byte, s string) []byte {
 		}
 		start = i + 1
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	return append(buf, s[start:]...)
 }

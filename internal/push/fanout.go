@@ -132,7 +132,9 @@ func (q queue) SetLease(ctx context.Context, jobID int64, owner string, until ti
 
 // jobRun is one claimed fan-out and the state of its run.
 type jobRun struct {
-	job     walletwallet.PushJob
+	job walletwallet.PushJob
+	// tmpl is set for a template fan-out (job then names its template).
+	tmpl    *walletwallet.TemplatePushJob
 	cursor  int64 // the cursor last saved
 	pushed  atomic.Int64
 	removed atomic.Int64

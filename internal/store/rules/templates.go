@@ -18,9 +18,7 @@ func TemplateNotOwner(id string) error {
 
 // TemplateStale is the ECONFLICT of a write computed from a template
 // revision that is no longer current.
-func TemplateStale(id string) error {
-	return walletwallet.Errorf(walletwallet.ECONFLICT, "template %q changed concurrently; retry", id)
-}
+func TemplateStale(id string) error { return walletwallet.ErrTemplateChanged }
 
 // TemplateInUse is the ECONFLICT of deleting a template with active passes.
 func TemplateInUse(id string, n int) error {

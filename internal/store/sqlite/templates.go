@@ -12,16 +12,23 @@ import (
 )
 
 // templateColumns are the columns scanTemplate reads, of templates aliased
-// t, with the counts of its active passes and their registrations.
+// t; countColumns add the counts of its active passes and their
+// registrations (scanned when counted).
 const templateColumns = `t.id, t.account_id, t.name, t.design, t.defaults, t.rev, t.created_at, t.updated_at,
-	t.deleted_at IS NOT NULL,
+	t.deleted_at IS NOT NULL`
+
+const countColumns = `
 	(SELECT count(*) FROM passes p WHERE p.template_id = t.id AND p.voided = 0),
 	(SELECT coalesce(sum(p.registration_count), 0) FROM passes p WHERE p.template_id = t.id AND p.voided = 0)`
 
-func scanTemplate(row rules.Row) (*walletwallet.Template, error) {
+func scanTemplate(row rules.Row, counted bool) (*walletwallet.Template, error) {
 	var t walletwallet.Template
-	if err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Design, &t.Defaults, &t.Rev,
-		msTime(&t.CreatedAt), msTime(&t.UpdatedAt), &t.Deleted, &t.Passes, &t.Devices); err != nil {
+	dest := []any{&t.ID, &t.AccountID, &t.Name, &t.Design, &t.Defaults, &t.Rev,
+		msTime(&t.CreatedAt), msTime(&t.UpdatedAt), &t.Deleted}
+	if counted {
+		dest = append(dest, &t.Passes, &t.Devices)
+	}
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -55,17 +62,28 @@ func (db *DB) Template(ctx context.Context, id string) (_ *walletwallet.Template
 	if !walletwallet.ValidTemplateID(id) {
 		return nil, rules.TemplateNotFound(id)
 	}
-	t, err := scanTemplate(db.rd.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates t WHERE t.id = ?`, id))
+	t, err := scanTemplate(db.rd.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates t WHERE t.id = ?`, id), false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rules.TemplateNotFound(id)
 	}
 	return t, err
 }
 
+// TemplateCounts counts the template's active passes and their registrations.
+func (db *DB) TemplateCounts(ctx context.Context, id string) (passes, devices int, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.TemplateCounts(%q)", id)
+	if !walletwallet.ValidTemplateID(id) {
+		return 0, 0, nil
+	}
+	err = db.rd.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(registration_count), 0) FROM passes p
+		WHERE p.template_id = ? AND p.voided = 0`, id).Scan(&passes, &devices)
+	return passes, devices, err
+}
+
 // Templates lists the account's templates that are not deleted, oldest first.
 func (db *DB) Templates(ctx context.Context, accountID int64) (_ []walletwallet.Template, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.Templates(%d)", accountID)
-	rows, err := db.rd.QueryContext(ctx, `SELECT `+templateColumns+` FROM templates t
+	rows, err := db.rd.QueryContext(ctx, `SELECT `+templateColumns+`, `+countColumns+` FROM templates t
 		WHERE t.account_id = ? AND t.deleted_at IS NULL ORDER BY t.created_at, t.id`, accountID)
 	if err != nil {
 		return nil, err
@@ -73,7 +91,7 @@ func (db *DB) Templates(ctx context.Context, accountID int64) (_ []walletwallet.
 	defer rows.Close()
 	out := []walletwallet.Template{}
 	for rows.Next() {
-		t, err := scanTemplate(rows)
+		t, err := scanTemplate(rows, true)
 		if err != nil {
 			return nil, err
 		}

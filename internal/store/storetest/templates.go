@@ -88,6 +88,11 @@ func init() {
 			if len(list) != 1 || list[0].ID != tp.ID || list[0].Passes != 2 || list[0].Devices != 2 {
 				t.Fatalf("list = %+v, want the one template with 2 passes and 2 devices", list)
 			}
+			n, d, err := s.TemplateCounts(ctx, tp.ID)
+			mustNil(t, err)
+			if n != 2 || d != 2 {
+				t.Fatalf("counts = %d passes, %d devices; want 2, 2", n, d)
+			}
 			sp := mustPass(t, s, p)
 			if sp.TemplateID != tp.ID || sp.TemplateRev != 1 || string(sp.Values) != `{"n":"1"}` {
 				t.Fatalf("stored pass template fields = %q %d %q", sp.TemplateID, sp.TemplateRev, sp.Values)
