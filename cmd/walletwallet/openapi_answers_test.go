@@ -168,6 +168,27 @@ func TestOpenAPIAnswersValidate(t *testing.T) {
 	a.want(a.do("DELETE", reg, "", apple), 200, "unregister")
 	a.do("DELETE", reg, "")
 
+	// Templates: a design, passes made from it, a change to all of them.
+	design := `{"name": "club", "pass": {"title": "Club", "barcodeValue": "M-{{member}}", "barcodeFormat": "QR"}}`
+	r = a.do("POST", "/api/templates", design, auth, ct)
+	a.want(r, 201, "create template")
+	tpl := r.json(t)["id"].(string)
+	a.do("POST", "/api/templates", `{"name": "club"}`, auth, ct)
+	a.want(a.do("GET", "/api/templates", "", auth), 200, "list templates")
+	a.do("GET", "/api/templates", "")
+	a.want(a.do("POST", "/api/templates/"+tpl+"/passes", `{"values": {"member": "1"}}`, auth, ct), 201, "pass from template")
+	a.want(a.do("POST", "/api/templates/"+tpl+"/passes", `{"passes": [{"values": {"member": "2"}}, {"values": {"member": "3"}}]}`, auth, ct), 201, "bulk from template")
+	a.do("POST", "/api/templates/"+tpl+"/passes", `{"values": {}}`, auth, ct)
+	a.want(a.do("GET", "/api/templates/"+tpl, "", auth), 200, "GET template")
+	a.do("GET", "/api/templates/"+tpl, "", bearer(other))
+	a.want(a.do("PATCH", "/api/templates/"+tpl, `{"pass": {"title": "Club+"}}`, auth, "Content-Type: application/merge-patch+json"), 200, "PATCH template")
+	a.do("PATCH", "/api/templates/"+tpl, `{"pass": {"title": "{{since}}"}}`, auth, ct)
+	a.want(a.do("PUT", "/api/templates/"+tpl, design, auth, ct), 200, "PUT template")
+	a.do("PUT", "/api/templates/"+tpl, `{"name": ""}`, auth, ct)
+	a.do("DELETE", "/api/templates/"+tpl, "", auth)
+	r = a.do("POST", "/api/templates", design, auth, ct)
+	a.want(a.do("DELETE", "/api/templates/"+r.json(t)["id"].(string), "", auth), 204, "delete template")
+
 	// Voiding, and what a voided pass answers.
 	a.want(a.do("DELETE", "/api/passes/"+res, "", auth), 200, "void")
 	a.do("DELETE", missing, "", auth)
