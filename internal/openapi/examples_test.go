@@ -78,7 +78,7 @@ func shellWords(s string) []string {
 	return words
 }
 
-var placeholders = strings.NewReplacer("$SERIAL", exampleSerial, "8f4c3a2e-...", exampleSerial)
+var placeholders = strings.NewReplacer("$SERIAL", exampleSerial, "8f4c3a2e-...", exampleSerial, "$TEMPLATE", "tpl_AAAAAAAAAAAAAAAAAAAAAA")
 
 // curlRequest rebuilds the HTTP request a curl command line sends.
 func curlRequest(t *testing.T, root, cmd string) (*http.Request, []byte) {
