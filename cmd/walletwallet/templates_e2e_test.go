@@ -23,9 +23,9 @@ const clubDesign = `{"name": "club", "pass": {"logoText": "Bayroast", "descripti
 // templateMember is one pass made from the template, with its devices.
 type templateMember struct {
 	serial, token, name, number string
-	devices         []string // deviceLibraryIdentifiers
-	pushTokens      []string
-	tags            []string // each device's serial-list tag before the change
+	devices                     []string // deviceLibraryIdentifiers
+	pushTokens                  []string
+	tags                        []string // each device's serial-list tag before the change
 }
 
 // issueMembers makes n passes from the template and registers devices
