@@ -156,7 +156,7 @@ var operations = []op{
 	{method: http.MethodGet, path: "/api/webhooks", id: "listWebhooks", tag: "webhooks", auth: bearer,
 		summary: "The account's webhooks, without secrets", answers: []reply{{status: 200, desc: "the webhooks", media: jsonType, schema: ref("WebhookList")}}, errors: []int{401}},
 	{method: http.MethodDelete, path: "/api/webhooks/{id}", id: "deleteWebhook", tag: "webhooks", auth: bearer,
-		summary: "Delete a webhook", answers: []reply{noBody(204, "deleted")}, errors: []int{401, 404}},
+		summary: "Delete a webhook", answers: []reply{noBody(204, "deleted")}, errors: []int{401, 403, 404}},
 	{method: http.MethodPost, path: "/api/templates", id: "createTemplate", tag: "templates", auth: bearer,
 		summary: "Create a template: a pass design whose strings may hold {{placeholders}}", body: "TemplateRequest",
 		answers: []reply{{status: 201, desc: "the template", media: jsonType, schema: ref("TemplateSummary"), headers: []string{"Location"}}},

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 
@@ -71,6 +72,12 @@ func passRequest() obj {
 		if f.Styles != nil {
 			desc += ". Only on " + strings.Join(f.Styles, ", ") + " passes"
 			s["x-styles"] = f.Styles
+		}
+		// The field arrays share their item schemas by reference.
+		for name, back := range map[string]bool{"FieldObject": false, "BackFieldObject": true} {
+			if reflect.DeepEqual(s["items"], pkpass.FieldObjectSchema(back)) {
+				s["items"] = ref(name)
+			}
 		}
 		if d, ok := s["description"].(string); ok {
 			desc += ". " + d
@@ -158,9 +165,10 @@ func schemas() obj {
 			"properties":           obj{"error": obj{"type": "string", "minLength": 1, "description": "what was wrong, naming the field and the rule"}},
 			"additionalProperties": str(),
 			"description":          "Every non-2xx answer. Some errors add string members with details."},
-		"PassRequest": passRequest(),
-		"PassPatch":   passPatch(),
-		"FieldObject": pkpass.FieldObjectSchema(false),
+		"PassRequest":     passRequest(),
+		"PassPatch":       passPatch(),
+		"FieldObject":     pkpass.FieldObjectSchema(false),
+		"BackFieldObject": pkpass.FieldObjectSchema(true),
 		"BundleRequest": closed(obj{
 			"passes": obj{"type": "array", "minItems": 1, "maxItems": passes.MaxBundle, "items": ref("PassRequest")},
 		}, "passes"),
