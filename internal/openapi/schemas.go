@@ -73,12 +73,6 @@ func passRequest() obj {
 			desc += ". Only on " + strings.Join(f.Styles, ", ") + " passes"
 			s["x-styles"] = f.Styles
 		}
-		// The field arrays share their item schemas by reference.
-		for name, back := range map[string]bool{"FieldObject": false, "BackFieldObject": true} {
-			if reflect.DeepEqual(s["items"], pkpass.FieldObjectSchema(back)) {
-				s["items"] = ref(name)
-			}
-		}
 		if d, ok := s["description"].(string); ok {
 			desc += ". " + d
 		}
@@ -165,7 +159,7 @@ func schemas() obj {
 			"properties":           obj{"error": obj{"type": "string", "minLength": 1, "description": "what was wrong, naming the field and the rule"}},
 			"additionalProperties": str(),
 			"description":          "Every non-2xx answer. Some errors add string members with details."},
-		"PassRequest":     passRequest(),
+		"PassRequest":     withFieldRefs(passRequest()),
 		"PassPatch":       passPatch(),
 		"FieldObject":     pkpass.FieldObjectSchema(false),
 		"BackFieldObject": pkpass.FieldObjectSchema(true),
@@ -313,4 +307,19 @@ func templateSchema(full bool) obj {
 		props["defaults"] = placeholderValues("default values")
 	}
 	return answer(props)
+}
+
+// withFieldRefs makes the document's field arrays share their item schemas
+// by reference; passRequest itself stays self-contained (the MCP tools'
+// input schemas are it).
+func withFieldRefs(o obj) obj {
+	for _, p := range o["properties"].(obj) {
+		s := p.(obj)
+		for name, back := range map[string]bool{"FieldObject": false, "BackFieldObject": true} {
+			if reflect.DeepEqual(s["items"], pkpass.FieldObjectSchema(back)) {
+				s["items"] = ref(name)
+			}
+		}
+	}
+	return o
 }
