@@ -37,6 +37,12 @@ func (a *answerChecker) do(method, path, body string, headers ...string) *reply 
 	if err := a.c.Response(req, r.status, r.header, r.body); err != nil {
 		a.t.Errorf("%s %s → %d does not validate against the document: %v\nbody: %.300s", method, path, r.status, err, r.body)
 	}
+	// What the server accepted, the document must admit.
+	if r.status < 400 {
+		if err := a.c.Request(req, []byte(body)); err != nil {
+			a.t.Errorf("%s %s was accepted (%d) but the document refuses the request: %v", method, path, r.status, err)
+		}
+	}
 	route, err := a.c.Route(req)
 	if err != nil {
 		a.t.Fatal(err)
@@ -153,8 +159,8 @@ func TestOpenAPIAnswersValidate(t *testing.T) {
 	token := verifyPass(t, blob, env["WW_DATA_DIR"]+"/dev-identity/ca.pem")["authenticationToken"].(string)
 	apple := "Authorization: ApplePass " + token
 	reg := fmt.Sprintf("/v1/devices/device-1/registrations/%s/%s", devPassType, res)
-	a.want(a.do("POST", reg, `{"pushToken": "aabbcc01"}`, apple), 201, "register")
-	a.want(a.do("POST", reg, `{"pushToken": "aabbcc02"}`, apple), 200, "register again")
+	a.want(a.do("POST", reg, `{"pushToken": "aabbcc01"}`, apple, ct), 201, "register")
+	a.want(a.do("POST", reg, `{"pushToken": "aabbcc02"}`, apple, ct), 200, "register again")
 	a.do("POST", reg, `{"pushToken": "aabbcc01"}`, "Authorization: ApplePass wrong-token-wrong-token-wrong-token")
 	a.want(a.do("GET", "/v1/devices/device-1/registrations/"+devPassType+"?passesUpdatedSince=0", ""), 200, "serials")
 	a.want(a.do("GET", "/v1/devices/device-2/registrations/"+devPassType, ""), 204, "no serials")
@@ -176,7 +182,10 @@ func TestOpenAPIAnswersValidate(t *testing.T) {
 	a.do("POST", "/api/templates", `{"name": "club"}`, auth, ct)
 	a.want(a.do("GET", "/api/templates", "", auth), 200, "list templates")
 	a.do("GET", "/api/templates", "")
-	a.want(a.do("POST", "/api/templates/"+tpl+"/passes", `{"values": {"member": "1"}}`, auth, ct), 201, "pass from template")
+	r = a.do("POST", "/api/templates/"+tpl+"/passes", `{"values": {"member": "1"}}`, auth, ct)
+	a.want(r, 201, "pass from template")
+	fromTpl := r.json(t)["serialNumber"].(string)
+	a.want(a.do("PATCH", "/api/passes/"+fromTpl, `{"values": {"member": "7"}}`, auth, ct), 200, "PATCH a template pass's values")
 	a.want(a.do("POST", "/api/templates/"+tpl+"/passes", `{"passes": [{"values": {"member": "2"}}, {"values": {"member": "3"}}]}`, auth, ct), 201, "bulk from template")
 	a.do("POST", "/api/templates/"+tpl+"/passes", `{"values": {}}`, auth, ct)
 	a.want(a.do("GET", "/api/templates/"+tpl, "", auth), 200, "GET template")
