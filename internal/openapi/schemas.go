@@ -19,8 +19,6 @@ func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
 func str() obj { return obj{"type": "string"} }
 
-func integer() obj { return obj{"type": "integer"} }
-
 func millis(what string) obj {
 	return obj{"type": "integer", "minimum": 0, "description": what + ", milliseconds since 1970-01-01 UTC"}
 }
