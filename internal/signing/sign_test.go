@@ -321,3 +321,68 @@ func BenchmarkSignOverhead(b *testing.B) {
 		}
 	}
 }
+
+// TestSignMatchesLibrary: the hand-written SignedData is byte for byte what
+// the pkcs7 library writes for the same manifest and signing second (RSA
+// PKCS#1 v1.5 signatures are deterministic), for each RSA identity.
+func TestSignMatchesLibrary(t *testing.T) {
+	for _, c := range signCases(t) {
+		if _, ok := c.id.Key.(*rsa.PrivateKey); !ok {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			for _, manifest := range [][]byte{[]byte(`{}`), benchManifest} {
+				var mine, lib []byte
+				for try := 0; try < 5; try++ { // until both fall in the same second
+					before := time.Now().Unix()
+					var err error
+					if mine, err = c.id.Sign(manifest); err != nil {
+						t.Fatal(err)
+					}
+					if lib, err = c.id.signWithLibrary(manifest); err != nil {
+						t.Fatal(err)
+					}
+					if time.Now().Unix() == before {
+						break
+					}
+				}
+				if !bytes.Equal(mine, lib) {
+					t.Errorf("manifest %.20q: Sign wrote %x\nthe library writes %x", manifest, mine, lib)
+				}
+			}
+		})
+	}
+}
+
+// TestSignedDataTimes: a signing time outside UTCTime's 1950–2049 is an
+// error, not a malformed signature.
+func TestSignedDataTimes(t *testing.T) {
+	id, _, err := NewTestChain("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := id.Key.Public().(*rsa.PublicKey)
+	for _, tc := range []struct {
+		when time.Time
+		ok   bool
+	}{
+		{time.Date(2049, 12, 31, 23, 59, 59, 0, time.UTC), true},
+		{time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		der, err := id.signedData([]byte(`{}`), pub, tc.when)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tc.when, err, tc.ok)
+			continue
+		}
+		if tc.ok {
+			if _, err := pkcs7.Parse(der); err != nil {
+				t.Fatalf("%s: %v", tc.when, err)
+			}
+			if !bytes.Contains(der, []byte(tc.when.Format("060102150405Z"))) {
+				t.Errorf("%s: signing time not in the signature", tc.when)
+			}
+		}
+	}
+}
