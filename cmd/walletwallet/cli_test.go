@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/walletwallet/walletwallet/internal/signing"
 )
 
 var keyRE = regexp.MustCompile(`^ww_live_[0-9a-f]{32}$`)
@@ -267,7 +269,7 @@ func TestVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := strings.TrimSuffix(string(out), "\n")
-	re := regexp.MustCompile(`^walletwallet \S+ (\(commit [0-9a-f]{12}(, modified)?(, \S+)?\) )?` + regexp.QuoteMeta(runtime.Version()) + ` ` + runtime.GOOS + `/` + runtime.GOARCH + `$`)
+	re := regexp.MustCompile(`^walletwallet \S+ (\(commit [0-9a-f]{12}(, modified)?(, \S+)?\) )?` + regexp.QuoteMeta(runtime.Version()) + ` ` + runtime.GOOS + `/` + runtime.GOARCH + `, signer ` + regexp.QuoteMeta(signing.SignerName()) + `$`)
 	if !re.MatchString(line) || strings.Contains(line, "\n") {
 		t.Fatalf("version printed %q", out)
 	}

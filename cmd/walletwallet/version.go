@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/walletwallet/walletwallet/internal/signing"
 )
 
 // version is the release this binary was built as; a release build sets it
@@ -13,7 +15,7 @@ import (
 var version string
 
 func cmdVersion(args []string, e env) error {
-	c := newCommand(e, "version", "version", "Prints the version, commit and Go toolchain of this binary.", nil)
+	c := newCommand(e, "version", "version", "Prints the version, commit, Go toolchain and RSA signer of this binary.", nil)
 	rest, err := c.parse(args)
 	if err != nil {
 		return err
@@ -25,8 +27,10 @@ func cmdVersion(args []string, e env) error {
 	return nil
 }
 
-// versionLine is "walletwallet VERSION (commit REV[, modified], TIME) GO OS/ARCH";
-// the parenthesis is left out when the build recorded no commit.
+// versionLine is "walletwallet VERSION (commit REV[, modified], TIME) GO OS/ARCH,
+// signer NAME"; the parenthesis is left out when the build recorded no
+// commit. NAME is the RSA implementation the build signs with
+// (signing.SignerName: Go crypto/rsa by default, OpenSSL with -tags openssl).
 func versionLine() string {
 	v := releaseVersion()
 	var rev, when, modified string
@@ -55,7 +59,7 @@ func versionLine() string {
 		}
 		line += ")"
 	}
-	return line + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	return line + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ", signer " + signing.SignerName()
 }
 
 // releaseVersion is the version alone: the release's, else the module

@@ -172,9 +172,20 @@ func (id *Identity) SignDigest(digest []byte) ([]byte, error) {
 
 // signDigest is the one RSA (or other) private-key operation of a pass.
 // Builds with the openssl tag replace it for RSA keys (signer_openssl.go).
-var signDigest = func(key crypto.Signer, digest []byte) ([]byte, error) {
+var signDigest = goSignDigest
+
+// signerName says which implementation signDigest is (SignerName).
+var signerName = "Go crypto/rsa"
+
+func goSignDigest(key crypto.Signer, digest []byte) ([]byte, error) {
 	return key.Sign(rand.Reader, digest, crypto.SHA256)
 }
+
+// SignerName names the implementation of the RSA private-key operation this
+// binary was built with: Go's crypto/rsa (the default, pure Go), Go's
+// crypto/rsa on BoringCrypto (GOEXPERIMENT=boringcrypto), or OpenSSL's
+// libcrypto (the openssl build tag). `walletwallet version` prints it.
+func SignerName() string { return signerName }
 
 // hdr appends a DER tag and the definite length n of the content that follows.
 func hdr(b []byte, tag byte, n int) []byte {

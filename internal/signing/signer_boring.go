@@ -1,0 +1,13 @@
+//go:build goexperiment.boringcrypto && !(openssl && cgo)
+
+package signing
+
+import "crypto/boring"
+
+// A GOEXPERIMENT=boringcrypto build signs through Go's crypto/rsa, which
+// hands RSA keys to the BoringCrypto module linked into the binary.
+func init() {
+	if boring.Enabled() {
+		signerName = "Go crypto/rsa on BoringCrypto (GOEXPERIMENT=boringcrypto)"
+	}
+}
