@@ -39,6 +39,7 @@ type sampler struct {
 	bad     map[string]string
 	members map[string]any // members whose validity the schema cannot state (a real key)
 	walked  map[string]bool
+	dataURI string // base64 of a small PNG
 }
 
 func newSampler(t *testing.T) *sampler {
@@ -47,34 +48,47 @@ func newSampler(t *testing.T) *sampler {
 	dataURI := base64.StdEncoding.EncodeToString(buf.Bytes())
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	spki, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	s := &sampler{t: t, good: map[string]string{}, bad: map[string]string{}, walked: map[string]bool{},
+	s := &sampler{t: t, dataURI: dataURI, good: map[string]string{}, bad: map[string]string{}, walked: map[string]bool{},
 		members: map[string]any{"encryptionPublicKey": base64.StdEncoding.EncodeToString(spki)}}
 	for _, f := range pkpass.Fields() {
-		walkPatterns(f.Schema, func(p string) {
-			switch {
-			case strings.Contains(p, "[0-9A-Fa-f]{8}-"):
-				s.good[p], s.bad[p] = "E2C56DB5-DFFB-48D2-B060-D0F5A71096E0", "E2C56DB5-DFFB-48D2"
-			case strings.Contains(p, "[A-Z]{3}"):
-				s.good[p], s.bad[p] = "EUR", "eur"
-			case strings.Contains(p, `(\.[0-9]+)?$`) && strings.HasPrefix(p, "^-?"):
-				s.good[p], s.bad[p] = "12.50", "12,50"
-			case strings.Contains(p, "[Hh][Tt][Tt][Pp][Ss]"):
-				// Only data URIs are accepted here: an https URL would be fetched.
-				s.good[p], s.bad[p] = "DATA:image/PNG;base64,"+dataURI, "http://example.com/logo.png"
-			case strings.Contains(p, "[Tt]"):
-				s.good[p], s.bad[p] = "2026-05-11T20:00:00+02:00", "2026-05-11 20:00"
-			case strings.Contains(p, "#[0-9A-Fa-f]{6}"):
-				s.good[p], s.bad[p] = "#1E40af", "#1e40a"
-			case strings.Contains(p, "[a-z]{2,3}"):
-				s.good[p], s.bad[p] = "pt-BR", "PT"
-			case strings.Contains(p, "[A-Za-z0-9+.-]*:"):
-				s.good[p], s.bad[p] = "myapp://open", "no scheme"
-			default:
-				t.Fatalf("no sample for pattern %s: add one to newSampler", p)
-			}
-		})
+		s.learn(f.Schema)
 	}
 	return s
+}
+
+// learn gives every pattern of a schema its samples.
+func (s *sampler) learn(schema map[string]any) {
+	t := s.t
+	walkPatterns(schema, func(p string) {
+		switch {
+		case strings.Contains(p, "[0-9A-Fa-f]{8}-"):
+			s.good[p], s.bad[p] = "E2C56DB5-DFFB-48D2-B060-D0F5A71096E0", "E2C56DB5-DFFB-48D2"
+		case strings.Contains(p, "[A-Z]{3}"):
+			s.good[p], s.bad[p] = "EUR", "eur"
+		case strings.Contains(p, `(\.[0-9]+)?$`) && strings.HasPrefix(p, "^-?"):
+			s.good[p], s.bad[p] = "12.50", "12,50"
+		case strings.Contains(p, "[Hh][Tt][Tt][Pp][Ss]"):
+			// Only data URIs are accepted here: an https URL would be fetched.
+			s.good[p], s.bad[p] = "DATA:image/PNG;base64,"+s.dataURI, "http://example.com/logo.png"
+		case strings.Contains(p, "[Tt]"):
+			s.good[p], s.bad[p] = "2026-05-11T20:00:00+02:00", "2026-05-11 20:00"
+		case strings.Contains(p, "#[0-9A-Fa-f]{6}"):
+			s.good[p], s.bad[p] = "#1E40af", "#1e40a"
+		case strings.Contains(p, "[a-z]{2,3}"):
+			s.good[p], s.bad[p] = "pt-BR", "PT"
+		case strings.Contains(p, "[A-Za-z0-9+.-]*:"):
+			s.good[p], s.bad[p] = "myapp://open", "no scheme"
+		case p == "^https://":
+			// Allowed by WW_FETCH_ALLOW_CIDRS in the test; nothing is delivered.
+			s.good[p], s.bad[p] = "https://127.0.0.1/hook?x=", "http://127.0.0.1/hook"
+		case strings.Contains(p, "[A-Za-z0-9_]{1,64}"):
+			s.good[p], s.bad[p] = "member", "has space"
+		case strings.Contains(p, "[A-Za-z0-9_:.-]+"):
+			s.good[p], s.bad[p] = "aabbcc01", "aa bb"
+		default:
+			t.Fatalf("no sample for pattern %s: add one to sampler.learn", p)
+		}
+	})
 }
 
 func walkPatterns(v any, fn func(string)) {

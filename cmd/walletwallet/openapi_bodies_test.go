@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/walletwallet/walletwallet/internal/openapi"
+	"github.com/walletwallet/walletwallet/internal/openapi/openapitest"
+)
+
+// TestOpenAPIBodyLimits is TestOpenAPILimits for the other request bodies
+// with limits: a device registration, a webhook and a template. Each
+// accepted webhook or template is deleted again. (Signup is left out: five
+// per client address per hour would stop it after five accepted cases.)
+func TestOpenAPIBodyLimits(t *testing.T) {
+	c, err := openapitest.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(t, nil)
+	env["WW_FETCH_ALLOW_CIDRS"] = "127.0.0.1/32"
+	srv := startServer(t, env)
+	key := newKey(t, env, "--plan", "pro")
+	auth := bearer(key)
+	r := call(t, "POST", srv.URL+"/api/passes", bayroast, auth, jsonCT)
+	if r.status != 201 {
+		t.Fatalf("POST /api/passes: %d %s", r.status, r.body)
+	}
+	created := r.json(t)
+	blob, _ := base64.StdEncoding.DecodeString(created["applePass"].(string))
+	token := verifyPass(t, blob, env["WW_DATA_DIR"]+"/dev-identity/ca.pem")["authenticationToken"].(string)
+	reg := fmt.Sprintf("%s/v1/devices/device-1/registrations/%s/%s", srv.URL, devPassType, created["serialNumber"])
+
+	var design map[string]any
+	json.Unmarshal([]byte(bayroast), &design)
+	schemas := openapi.Document()["components"].(map[string]any)["schemas"].(map[string]any)
+	s := newSampler(t)
+	s.members["pass"] = design
+	s.members["defaults"] = map[string]any{}
+	for _, b := range []struct {
+		schema string
+		send   func(body string) (accepted bool, status int, answer []byte)
+	}{
+		{"RegisterRequest", func(body string) (bool, int, []byte) {
+			r := call(t, "POST", reg, body, "Authorization: ApplePass "+token, jsonCT)
+			return r.status == 200 || r.status == 201, r.status, r.body
+		}},
+		{"WebhookRequest", func(body string) (bool, int, []byte) {
+			r := call(t, "POST", srv.URL+"/api/webhooks", body, auth, jsonCT)
+			if r.status == 201 {
+				call(t, "DELETE", srv.URL+"/api/webhooks/"+r.json(t)["id"].(string), "", auth)
+			}
+			return r.status == 201, r.status, r.body
+		}},
+		{"TemplateRequest", func(body string) (bool, int, []byte) {
+			r := call(t, "POST", srv.URL+"/api/templates", body, auth, jsonCT)
+			if r.status == 201 {
+				call(t, "DELETE", srv.URL+"/api/templates/"+r.json(t)["id"].(string), "", auth)
+			}
+			return r.status == 201, r.status, r.body
+		}},
+	} {
+		sc := schemas[b.schema].(map[string]any)
+		s.learn(sc)
+		n := 0
+		for _, lc := range s.cases("", sc, nil) {
+			if len(lc.path) == 0 && lc.value == nil {
+				continue // a body of null is not JSON object; the server says so as for any body
+			}
+			raw, err := json.Marshal(s.build("", sc, lc.path, lc.value))
+			if err != nil {
+				t.Fatal(err)
+			}
+			where := b.schema + "." + strings.Join(lc.path, ".")
+			var decoded any
+			json.Unmarshal(raw, &decoded)
+			schemaOK := c.Schema(b.schema, decoded) == nil
+			if schemaOK != lc.valid {
+				t.Errorf("%s (%s): the schema says valid=%v, the case expected %v: %s", where, lc.what, schemaOK, lc.valid, raw)
+			}
+			ok, status, answer := b.send(string(raw))
+			if !ok && status != 400 {
+				t.Errorf("%s (%s): %d %s", where, lc.what, status, answer)
+			} else if ok != schemaOK {
+				t.Errorf("%s (%s): the schema says valid=%v, the server answered %d %s\nbody: %.300s", where, lc.what, schemaOK, status, answer, raw)
+			}
+			n++
+		}
+		t.Logf("%s: %d cases", b.schema, n)
+		if n < 5 {
+			t.Errorf("%s: only %d cases", b.schema, n)
+		}
+	}
+}
