@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -92,6 +93,68 @@ func TestOpenAPIBodyLimits(t *testing.T) {
 		t.Logf("%s: %d cases", b.schema, n)
 		if n < 5 {
 			t.Errorf("%s: only %d cases", b.schema, n)
+		}
+	}
+}
+
+// TestOpenAPIParameterLimits: query parameters and the Idempotency-Key
+// header at and past their documented limits; the server refuses (400)
+// exactly what the document forbids.
+func TestOpenAPIParameterLimits(t *testing.T) {
+	c, err := openapitest.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(t, nil)
+	srv := startServer(t, env)
+	key := newKey(t, env, "--plan", "pro")
+	r := call(t, "POST", srv.URL+"/api/passes", bayroast, bearer(key), jsonCT)
+	if r.status != 201 {
+		t.Fatalf("POST /api/passes: %d %s", r.status, r.body)
+	}
+	serial := r.json(t)["serialNumber"].(string)
+	cases := []struct {
+		method, path, body, header string
+	}{
+		{"GET", "/api/passes?limit=1", "", ""},
+		{"GET", "/api/passes?limit=200", "", ""},
+		{"GET", "/api/passes?limit=0", "", ""},
+		{"GET", "/api/passes?limit=201", "", ""},
+		{"GET", "/api/passes?limit=abc", "", ""},
+		{"GET", "/api/passes?status=active", "", ""},
+		{"GET", "/api/passes?status=voided", "", ""},
+		{"GET", "/api/passes?status=bogus", "", ""},
+		{"GET", "/api/passes/" + serial + "/preview.png?side=front", "", ""},
+		{"GET", "/api/passes/" + serial + "/preview.png?side=back", "", ""},
+		{"GET", "/api/passes/" + serial + "/preview.png?side=top", "", ""},
+		{"POST", "/api/preview?side=back", bayroast, ""},
+		{"POST", "/api/preview?side=top", bayroast, ""},
+		{"POST", "/api/passes", bayroast, "Idempotency-Key: " + strings.Repeat("k", 255)},
+		{"POST", "/api/passes", bayroast, "Idempotency-Key: " + strings.Repeat("k", 256)},
+		{"POST", "/api/passes", bayroast, "Idempotency-Key: k é"},
+		{"POST", "/api/passes", bayroast, "Idempotency-Key: k ~"},
+	}
+	for _, tc := range cases {
+		headers := []string{bearer(key)}
+		if tc.body != "" {
+			headers = append(headers, jsonCT)
+		}
+		if tc.header != "" {
+			headers = append(headers, tc.header)
+		}
+		req, _ := http.NewRequest(tc.method, tc.path, nil)
+		for _, hv := range headers {
+			k, v, _ := strings.Cut(hv, ": ")
+			req.Header.Add(k, v)
+		}
+		docOK := c.Request(req, []byte(tc.body)) == nil
+		r := call(t, tc.method, srv.URL+tc.path, tc.body, headers...)
+		if r.status >= 300 && r.status != 400 {
+			t.Errorf("%s %s %.40s: %d %s", tc.method, tc.path, tc.header, r.status, r.body)
+			continue
+		}
+		if serverOK := r.status < 300; serverOK != docOK {
+			t.Errorf("%s %s %.40s: the document says valid=%v, the server answered %d %s", tc.method, tc.path, tc.header, docOK, r.status, r.body)
 		}
 	}
 }
