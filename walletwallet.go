@@ -352,6 +352,25 @@ type Store interface {
 	// cursor, ordered by (serial, registration id).
 	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, limit int) ([]TemplatePushTarget, error)
 
+	// ClaimDelivery leases the oldest pending delivery that is due (lease
+	// free or expired) to owner until leaseUntil, counting the attempt.
+	// Returns nil, nil when none is due.
+	ClaimDelivery(ctx context.Context, owner string, now, leaseUntil time.Time) (*Delivery, error)
+	// SetDeliveryLease moves owner's lease of a pending delivery to until
+	// (a heartbeat, or the next attempt's time); ECONFLICT when owner
+	// does not hold it.
+	SetDeliveryLease(ctx context.Context, id int64, owner string, until time.Time) error
+	// FinishDelivery records the final status of a delivery owner holds,
+	// with the last failure's description (""); ECONFLICT when owner does
+	// not hold it.
+	FinishDelivery(ctx context.Context, id int64, owner string, status DeliveryStatus, lastError string) error
+	// PendingDeliveries counts deliveries not yet delivered or failed.
+	PendingDeliveries(ctx context.Context) (int, error)
+
+	// Stats returns the account's counters, with those of month
+	// (Month(now)); zeros for an account without any.
+	Stats(ctx context.Context, accountID int64, month string) (*Stats, error)
+
 	// Asset returns a stored image; ENOTFOUND when missing.
 	Asset(ctx context.Context, key string) (*Asset, error)
 	// PutAsset stores an image; storing an existing key again is a no-op.

@@ -36,3 +36,42 @@ func NewWebhookID() string {
 	rand.Read(b[:])
 	return "wh_" + hex.EncodeToString(b[:])
 }
+
+// Delivery is one event due to one webhook: a durable job of the webhook
+// delivery kind. The store creates it in the transaction that records the
+// event, for each webhook of the event's account that takes its type.
+type Delivery struct {
+	ID    int64
+	Event Event
+	// Webhook is the endpoint as stored (ID, AccountID, URL, SealedSecret).
+	Webhook Webhook
+	// TemplateID is the template of the event's pass ("" = none).
+	TemplateID string
+	// Attempts counts the claims of the delivery, this one included.
+	Attempts int
+}
+
+// DeliveryStatus is where a delivery ended.
+type DeliveryStatus string
+
+// Final delivery states (a delivery not yet in one is pending).
+const (
+	DeliveryDelivered DeliveryStatus = "delivered" // the endpoint answered 2xx
+	DeliveryFailed    DeliveryStatus = "failed"    // given up: retries exhausted, or it can never succeed
+)
+
+// Stats are an account's maintained counters (GET /api/stats). The store
+// updates them in the transaction of each change, from its event.
+type Stats struct {
+	Active, Voided int64 // passes
+	Devices        int64 // current registrations
+	// Installs and Uninstalls count pass.installed and pass.uninstalled
+	// events, so Devices = Installs - Uninstalls.
+	Installs, Uninstalls int64
+	Month                MonthStats
+}
+
+// MonthStats are the events of one UTC month.
+type MonthStats struct {
+	Created, Updated, Installs, Uninstalls int64
+}

@@ -10,6 +10,7 @@ import (
 // recordEvent writes one event of the pass in the caller's transaction (the
 // account is the pass's owner).
 func recordEvent(ctx context.Context, tx *wtx, typ walletwallet.EventType, passTypeID, serial, deviceID string, at time.Time) error {
+	tx.recorded = true
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
 		SELECT ?, account_id, pass_type_id, serial, ?, ?, coalesce(template_id, '') FROM passes WHERE pass_type_id = ? AND serial = ?`,

@@ -169,6 +169,7 @@ func (db *DB) DeleteRegistrationsByToken(ctx context.Context, pushToken string) 
 			return err
 		}
 		// Each removed registration is an uninstall of its pass.
+		tx.recorded = true
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
 			SELECT ?, p.account_id, r.pass_type_id, r.serial, r.device_id, ?

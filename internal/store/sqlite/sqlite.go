@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -38,6 +39,9 @@ type DB struct {
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
+	// hooks is set once any webhook exists: only then can a recorded event
+	// have queued a delivery worth waking the runner for.
+	hooks atomic.Bool
 }
 
 // busy_timeout comes first: the other pragmas may need a lock that another
@@ -90,6 +94,13 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 	}
 	db := &DB{w: w, r: r, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{}),
 		ops: make(chan *writeOp), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	var anyHook bool
+	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks)`).Scan(&anyHook); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	db.hooks.Store(anyHook)
 	go db.writer()
 	return db, nil
 }
@@ -295,6 +306,9 @@ func (db *DB) commitGroup(group []*writeOp) {
 	}
 	err = tx.Commit()
 	db.prepareMissed(ctx, t.missed)
+	if err == nil && t.recorded && db.hooks.Load() {
+		db.notifyPushJob()
+	}
 	for i, op := range group {
 		if errs[i] == nil {
 			errs[i] = err

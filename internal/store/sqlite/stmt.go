@@ -87,6 +87,9 @@ type wtx struct {
 	tx     *sql.Tx
 	s      *stmts
 	missed []string
+	// recorded is set when a statement wrote events: their deliveries
+	// (made by the events trigger) should wake the job runner at commit.
+	recorded bool
 }
 
 // exec runs a statement that needs no cache (savepoints).

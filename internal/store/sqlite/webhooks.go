@@ -24,6 +24,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w *walletwallet.Webhook) (err e
 		return err
 	}
 	w.CreatedAt = created
+	db.hooks.Store(true)
 	return nil
 }
 
