@@ -15,6 +15,7 @@ import (
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/config"
+	"github.com/walletwallet/walletwallet/internal/events"
 	"github.com/walletwallet/walletwallet/internal/jobs"
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/metrics"
@@ -26,7 +27,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, e env) error {
-	c := newCommand(e, "serve", "serve", "Runs the HTTP server: the API, the PassKit web service and the push worker.\nCreates the database or applies its pending migrations first. Stop it with\nCtrl-C or SIGTERM: it finishes the requests in flight (up to 30 s) and exits.", everySetting)
+	c := newCommand(e, "serve", "serve", "Runs the HTTP server: the API, the PassKit web service, the push worker and\nwebhook deliveries.\nCreates the database or applies its pending migrations first. Stop it with\nCtrl-C or SIGTERM: it finishes the requests in flight (up to 30 s) and exits.", everySetting)
 	rest, err := c.parse(args)
 	if err != nil {
 		return err
@@ -97,6 +98,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Webhook deliveries are a second kind of durable job on the same runner.
+	runner.Register(events.NewDelivery(events.DeliveryOptions{Queue: st, Secrets: secrets, Guard: hooks, Logger: log, Results: m}).Kind())
 	mount(rt, mountDeps{cfg: cfg, log: log, st: st, is: is, passTypeID: id.PassTypeID, blobs: blobs, svc: svc, secrets: secrets, hooks: hooks, metrics: m})
 
 	srv := &http.Server{
