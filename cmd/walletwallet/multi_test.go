@@ -40,9 +40,19 @@ type cluster struct {
 
 func startCluster(t *testing.T, n int, double *apnstest.Server) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, double, nil)
+}
+
+// startClusterWith is startCluster with extra settings: configure(env) runs
+// on the shared environment before the first instance starts.
+func startClusterWith(t *testing.T, n int, double *apnstest.Server, configure func(env map[string]string)) *cluster {
+	t.Helper()
 	c := &cluster{dbURL: pgtest.FreshDatabase(t)}
 	c.env = testEnv(t, double)
 	c.env["WW_DATABASE_URL"] = c.dbURL
+	if configure != nil {
+		configure(c.env)
+	}
 	if double == nil {
 		c.env["WW_APNS_URL"] = "https://127.0.0.1:1" // never reached: keeps any stray push on loopback
 	}
