@@ -45,8 +45,6 @@ type Delivery struct {
 	Event Event
 	// Webhook is the endpoint as stored (ID, AccountID, URL, SealedSecret).
 	Webhook Webhook
-	// TemplateID is the template of the event's pass ("" = none).
-	TemplateID string
 	// Attempts counts the claims of the delivery, this one included.
 	Attempts int
 }

@@ -203,7 +203,7 @@ func (k *Delivery) post(ctx context.Context, d *walletwallet.Delivery) attempt {
 		// right one, and the operator can fix this one, so retry.
 		return attempt{err: fmt.Errorf("open webhook secret (is WW_WEBHOOK_KEY the key it was sealed with?): %w", err)}
 	}
-	body, err := Body(d.Event, d.TemplateID)
+	body, err := Body(d.Event, d.Event.TemplateID)
 	if err != nil {
 		return attempt{err: err, final: true}
 	}

@@ -30,12 +30,12 @@ func (db *DB) ClaimDelivery(ctx context.Context, owner string, now, leaseUntil t
 				ORDER BY lease_until, id LIMIT 1 FOR UPDATE SKIP LOCKED)
 			RETURNING id, event_id, webhook_id, attempts)
 		SELECT c.id, c.attempts,
-		       e.id, e.type, e.account_id, e.pass_type_id, e.serial, e.device_id, e.created_at,
+		       e.id, e.type, e.account_id, e.pass_type_id, e.serial, e.device_id, e.template_id, e.created_at,
 		       w.id, w.account_id, w.url, w.events, w.sealed_secret, w.created_at
 		FROM c JOIN events e ON e.id = c.event_id JOIN webhooks w ON w.id = c.webhook_id`,
 		owner, leaseUntil, now).
 		Scan(&d.ID, &d.Attempts,
-			&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.CreatedAt,
+			&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.TemplateID, &e.CreatedAt,
 			&w.ID, &w.AccountID, &w.URL, &events, &w.SealedSecret, &w.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

@@ -38,10 +38,10 @@ func (db *DB) ClaimDelivery(ctx context.Context, owner string, now, leaseUntil t
 		e, w := &got.Event, &got.Webhook
 		var typ, events string
 		err = tx.QueryRowContext(ctx, `
-			SELECT e.id, e.type, e.account_id, e.pass_type_id, e.serial, e.device_id, e.created_at,
+			SELECT e.id, e.type, e.account_id, e.pass_type_id, e.serial, e.device_id, e.template_id, e.created_at,
 			       w.id, w.account_id, w.url, w.events, w.sealed_secret, w.created_at
 			FROM events e, webhooks w WHERE e.id = ? AND w.id = ?`, eventID, hookID).
-			Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, msTime(&e.CreatedAt),
+			Scan(&e.ID, &typ, &e.AccountID, &e.PassTypeID, &e.Serial, &e.DeviceID, &e.TemplateID, msTime(&e.CreatedAt),
 				&w.ID, &w.AccountID, &w.URL, &events, &w.SealedSecret, msTime(&w.CreatedAt))
 		if err != nil {
 			return err

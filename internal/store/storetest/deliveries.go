@@ -70,7 +70,7 @@ func init() {
 			}
 			evs, err := s.Events(ctx, 0, 100)
 			mustNil(t, err)
-			if last := evs[len(evs)-1]; last.ID != d.Event.ID || !last.CreatedAt.Equal(d.Event.CreatedAt) {
+			if last := evs[len(evs)-1]; last.ID != d.Event.ID || !last.CreatedAt.Equal(d.Event.CreatedAt) || last.TemplateID != d.Event.TemplateID || last.Type != d.Event.Type {
 				t.Fatalf("delivery's event %+v, last recorded %+v", d.Event, last)
 			}
 

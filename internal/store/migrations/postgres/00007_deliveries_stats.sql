@@ -1,4 +1,4 @@
--- Webhook deliveries and account counters, both kept by one trigger on the
+-- Webhook deliveries and account counters, both kept by triggers on the
 -- event outbox: whatever statement records an event (in the transaction of
 -- its change, CTEs included) also queues a delivery to each matching webhook
 -- of the account and counts the event, in the same transaction. See
@@ -60,6 +60,20 @@ BEGIN
         -- jobs' channel announces every kind of job).
         PERFORM pg_notify('ww_push_jobs', '');
     END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER events_fan_out AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_fan_out();
+
+-- The counters are updated at commit (a deferred constraint trigger), so
+-- every transaction takes an account's counter rows last, after whatever
+-- pass rows it locks: taken at the event insert, the hot counter row and
+-- the pass rows were locked in different orders by Register, UpdatePass
+-- and Unregister, and concurrent changes deadlocked.
+-- +goose StatementBegin
+CREATE FUNCTION events_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO account_stats AS s (account_id, month, created, updated, voided, installs, uninstalls)
         SELECT NEW.account_id, m, (NEW.type = 'pass.created')::int, (NEW.type = 'pass.updated')::int,
                (NEW.type = 'pass.voided')::int, (NEW.type = 'pass.installed')::int,
@@ -73,9 +87,12 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER events_fan_out AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_fan_out();
+CREATE CONSTRAINT TRIGGER events_count AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION events_count();
 
 -- +goose Down
+DROP TRIGGER events_count ON events;
+DROP FUNCTION events_count();
 DROP TRIGGER events_fan_out ON events;
 DROP FUNCTION events_fan_out();
 DROP TABLE account_stats;
