@@ -36,6 +36,7 @@ type Store interface {
 	CreateWebhook(ctx context.Context, w *walletwallet.Webhook) error
 	Webhooks(ctx context.Context, accountID int64) ([]walletwallet.Webhook, error)
 	DeleteWebhook(ctx context.Context, accountID int64, id string) error
+	Stats(ctx context.Context, accountID int64, month string) (*walletwallet.Stats, error)
 	passes.Store
 }
 
@@ -111,6 +112,7 @@ func Register(rt *jsonhttp.Router, o Options) {
 	rt.Handle(http.MethodPatch, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.patchPass))
 	rt.Handle(http.MethodDelete, "/api/passes/{serial}", jsonhttp.HandlerFunc(s.voidPass))
 	rt.Handle(http.MethodGet, "/api/auth/usage", jsonhttp.HandlerFunc(s.usage))
+	rt.Handle(http.MethodGet, "/api/stats", jsonhttp.HandlerFunc(s.stats))
 	rt.Handle(http.MethodPost, "/api/preview", jsonhttp.HandlerFunc(s.postPreview))
 	if o.Signup {
 		rt.Handle(http.MethodPost, "/api/signup", jsonhttp.HandlerFunc(s.signup))

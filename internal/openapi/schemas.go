@@ -19,6 +19,9 @@ func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
 func str() obj { return obj{"type": "string"} }
 
+// count is a non-negative integer described by what.
+func count(what string) obj { return obj{"type": "integer", "minimum": 0, "description": what} }
+
 func millis(what string) obj {
 	return obj{"type": "integer", "minimum": 0, "description": what + ", milliseconds since 1970-01-01 UTC"}
 }
@@ -217,6 +220,16 @@ func schemas() obj {
 			"remaining": obj{"type": "integer", "minimum": 0},
 			"resetDate": obj{"type": "string", "format": "date", "pattern": `^[0-9]{4}-[0-9]{2}-01$`},
 			"plan":      obj{"type": "string", "enum": []string{string(walletwallet.PlanFree), string(walletwallet.PlanPro)}},
+		}),
+		"Stats": answer(obj{
+			"passes":     answer(obj{"active": count("passes not voided"), "voided": count("voided passes")}),
+			"devices":    count("current registrations of the account's passes"),
+			"installs":   count("pass.installed events: a device registering a pass it did not hold"),
+			"uninstalls": count("pass.uninstalled events: a device unregistering, or APNs saying the token is gone"),
+			"month": answer(obj{
+				"created": count("passes created this UTC month"), "updated": count("changed versions this month"),
+				"installs": count("installs this month"), "uninstalls": count("uninstalls this month"),
+			}),
 		}),
 		"SignupRequest": closed(obj{"email": obj{"type": "string", "format": "email", "maxLength": api.MaxEmail}}, "email"),
 		"SignupAnswer": answer(obj{
