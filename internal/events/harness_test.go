@@ -49,7 +49,7 @@ type receiver struct {
 	answer func(n int, w http.ResponseWriter, r *http.Request)
 }
 
-func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
+func newReceiver(t testing.TB, answer func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
 	rc := &receiver{answer: answer}
 	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -122,6 +122,14 @@ type rig struct {
 // loopback unless set).
 func newRig(t *testing.T, url string, rc *receiver, o DeliveryOptions) *rig {
 	t.Helper()
+	r := newIdleRig(t, url)
+	r.start(t, rc, o)
+	return r
+}
+
+// newIdleRig is newRig without the runner (start it with start).
+func newIdleRig(t testing.TB, url string) *rig {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
 	if err != nil {
@@ -145,7 +153,14 @@ func newRig(t *testing.T, url string, rc *receiver, o DeliveryOptions) *rig {
 	if err := st.CreateWebhook(ctx, r.hook); err != nil {
 		t.Fatal(err)
 	}
-	o.Queue, o.Secrets, o.Results = st, box, r.results
+	return r
+}
+
+// start runs the delivery kind on a job runner until the test ends.
+func (r *rig) start(t testing.TB, rc *receiver, o DeliveryOptions) {
+	ctx := context.Background()
+	st := r.st
+	o.Queue, o.Secrets, o.Results = st, r.box, r.results
 	if o.Guard == nil {
 		pool := x509.NewCertPool()
 		if rc != nil {
@@ -164,11 +179,10 @@ func newRig(t *testing.T, url string, rc *receiver, o DeliveryOptions) *rig {
 	done := make(chan struct{})
 	go func() { defer close(done); runner.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return r
 }
 
 // newPass creates a pass of the rig's account (one pass.created event).
-func (r *rig) newPass(t *testing.T) *walletwallet.Pass {
+func (r *rig) newPass(t testing.TB) *walletwallet.Pass {
 	t.Helper()
 	now := time.Now()
 	p := &walletwallet.Pass{PassTypeID: testPassType, Serial: newSerial(), AuthToken: strings.Repeat("a", 40),
@@ -200,7 +214,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // pending is the number of deliveries neither delivered nor failed.
-func (r *rig) pending(t *testing.T) int {
+func (r *rig) pending(t testing.TB) int {
 	n, err := r.st.PendingDeliveries(context.Background())
 	if err != nil {
 		t.Fatal(err)

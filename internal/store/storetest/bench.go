@@ -56,3 +56,16 @@ func BenchmarkUpdatePass(b *testing.B, s walletwallet.Store, devices int, seed f
 		prev = u.Hash
 	}
 }
+
+// SeedEventPass creates an account and one pass for benchmarks of event
+// recording, and with hooks that many webhooks taking every event type.
+func SeedEventPass(b *testing.B, s walletwallet.Store, hooks int) *walletwallet.Pass {
+	a := newAccount(b, s, 0)
+	for i := range hooks {
+		w := newWebhook(a, "https://hooks.example/"+strconv.Itoa(i), walletwallet.AllEventTypes...)
+		if err := s.CreateWebhook(context.Background(), w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return newPass(b, s, a)
+}

@@ -1,0 +1,42 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/storetest"
+)
+
+// BenchmarkRecordEvent is what recording one event adds to the transaction
+// of a change: the insert and its triggers (a delivery row per webhook, the
+// two counter rows at commit), 500 events per transaction so the commit,
+// which the change pays anyway, is spread thin.
+func BenchmarkRecordEvent(b *testing.B) {
+	for _, hooks := range []int{0, 1} {
+		b.Run(fmt.Sprintf("webhooks=%d", hooks), func(b *testing.B) {
+			db := openFresh(b)
+			p := storetest.SeedEventPass(b, db, hooks)
+			ctx := context.Background()
+			now := time.Now()
+			b.ResetTimer()
+			for n := b.N; n > 0; n -= 500 {
+				err := db.write(ctx, func(tx pgx.Tx) error {
+					for range min(n, 500) {
+						if err := recordEvent(ctx, tx, walletwallet.EventPassUpdated, p.PassTypeID, p.Serial, "", now); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,51 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/storetest"
+)
+
+// BenchmarkRecordEvent is what recording one event adds to the transaction
+// of a change: the insert and its triggers (a delivery row per webhook, the
+// two counter rows), 500 events per transaction so the commit, which the
+// change pays anyway, is spread thin. Compare with BenchmarkCreatePass and
+// internal/api's BenchmarkPOST (BENCHMARKS.md).
+func BenchmarkRecordEvent(b *testing.B) {
+	for _, hooks := range []int{-1, 0, 1} {
+		name := fmt.Sprintf("webhooks=%d", hooks)
+		if hooks < 0 {
+			// The insert alone, as before migration 7: what the triggers add.
+			name = "no-triggers"
+		}
+		b.Run(name, func(b *testing.B) {
+			db := openTemp(b)
+			p := storetest.SeedEventPass(b, db, max(hooks, 0))
+			if hooks < 0 {
+				if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			now := time.Now()
+			b.ResetTimer()
+			for n := b.N; n > 0; n -= 500 {
+				err := db.write(ctx, func(tx *wtx) error {
+					for range min(n, 500) {
+						if err := recordEvent(ctx, tx, walletwallet.EventPassUpdated, p.PassTypeID, p.Serial, "", now); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
