@@ -142,6 +142,8 @@ func TestOpenAPIAnswersValidate(t *testing.T) {
 	a.do("POST", "/api/preview", `{"barcodeValue": ""}`, auth, ct)
 	a.want(a.do("GET", "/api/auth/usage", "", auth), 200, "usage")
 	a.do("GET", "/api/auth/usage", "", "Authorization: Basic eA==")
+	a.want(a.do("GET", "/api/stats", "", auth), 200, "stats")
+	a.do("GET", "/api/stats", "")
 	a.want(a.do("POST", "/api/signup", `{"email": "new@example.com"}`, ct), 201, "signup")
 	a.do("POST", "/api/signup", `{"email": "new@example.com"}`, ct)
 

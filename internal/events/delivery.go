@@ -164,19 +164,21 @@ func (k *Delivery) Work(ctx context.Context, owner string, j jobs.Job) (jobs.Out
 		"type", string(d.Event.Type), "attempt", d.Attempts}
 	switch {
 	case a.ok():
+		// Counted before it is recorded, so whoever sees the delivery
+		// closed also sees it counted.
+		k.result("ok")
 		if err := k.o.Queue.FinishDelivery(ctx, d.ID, owner, walletwallet.DeliveryDelivered, ""); err != nil {
 			// Delivered but not recorded: the next claim delivers again
 			// (at least once). Receivers deduplicate by event id.
 			return jobs.Failed, fmt.Errorf("record delivery: %w", err)
 		}
-		k.result("ok")
 		k.log.Debug("webhook delivered", append(attrs, "status", a.status)...)
 		return jobs.Finished, nil
 	case a.final || k.o.Now().Sub(d.Event.CreatedAt) >= k.o.Window:
+		k.result("failed")
 		if err := k.o.Queue.FinishDelivery(ctx, d.ID, owner, walletwallet.DeliveryFailed, a.String()); err != nil {
 			return jobs.Failed, fmt.Errorf("record failed delivery: %w", err)
 		}
-		k.result("failed")
 		k.log.Error("webhook delivery failed for good", append(attrs, "last", a.String(), "final", a.final)...)
 		return jobs.Finished, nil
 	default:
