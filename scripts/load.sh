@@ -5,26 +5,103 @@
 #   scripts/load.sh [N] [CONCURRENCIES...]     e.g. scripts/load.sh 3000 1 8 32
 #   MODE=put scripts/load.sh 2000 8            changed PUTs to one pass
 #   MODE=get scripts/load.sh 20000 8           cached GET /v1/passes
+#   MODE=ratio scripts/load.sh [N] [C]         issue 16's figure in one run (default 3000 at c=8):
+#       the pure-Go RSA-2048 ceiling (signatures/s on every core, same build), the POST rate and
+#       p99 at concurrency C, the ceiling again, the ratio POST/ceiling (mean of the two ceilings)
+#       and the server's peak RSS (VmHWM). The default build is the static pure-Go one
+#       (CGO_ENABLED=0). FAST=1 repeats the POST run with the OpenSSL build (-tags openssl) in
+#       the same run and prints its rate, its own signer's ceiling and the speed-up.
+#       SIGNS=N sets the signatures per ceiling measurement (default 2000).
+# The load tool runs on the same cores as the server: the ratio is what this measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-2000}; shift || true
-concs=("$@"); [ ${#concs[@]} -gt 0 ] || concs=(1 8 32)
+n=${1:-}; shift || true
+concs=("$@")
 mode=${MODE:-post}
+if [ "$mode" = ratio ]; then
+	n=${n:-3000}
+	[ ${#concs[@]} -gt 0 ] || concs=(8)
+else
+	n=${n:-2000}
+	[ ${#concs[@]} -gt 0 ] || concs=(1 8 32)
+fi
 tmp=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && { kill $pid 2>/dev/null; wait $pid 2>/dev/null; }; rm -rf "$tmp"' EXIT
-go build -o "$tmp/walletwallet" ./cmd/walletwallet
-go build -o "$tmp/wwload" ./cmd/wwload
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export WW_DATA_DIR="$tmp/data" WW_ADDR="127.0.0.1:$port" WW_PUBLIC_URL="https://passes.example.test" WW_LOG_LEVEL=warn
-export WW_APNS_URL="https://127.0.0.1:1"   # no devices register in a load run: nothing is pushed
-# Admin commands never create a database (only serve and migrate do).
-"$tmp/walletwallet" migrate 2>/dev/null
-key=$("$tmp/walletwallet" accounts create --plan pro --monthly-limit 1000000000 2>/dev/null)
-"$tmp/walletwallet" serve 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-echo "# $(date -u +%F) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), db=${WW_DATABASE_URL:-sqlite}"
-for c in "${concs[@]}"; do
-  "$tmp/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode "$mode" -c "$c" -n "$n"
-done
+stop_server() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		pid=
+	fi
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+
+# build NAME [GO BUILD FLAGS...]: the server and the load tool, with the same flags, into $tmp/NAME.
+build() {
+	local name=$1; shift
+	mkdir -p "$tmp/$name"
+	go build "$@" -o "$tmp/$name/walletwallet" ./cmd/walletwallet
+	go build "$@" -o "$tmp/$name/wwload" ./cmd/wwload
+}
+
+# start_server NAME: a fresh data folder and account; sets pid, port and key.
+start_server() {
+	local bin=$tmp/$1/walletwallet
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	rm -rf "$tmp/data"
+	export WW_DATA_DIR="$tmp/data" WW_ADDR="127.0.0.1:$port" WW_PUBLIC_URL="https://passes.example.test" WW_LOG_LEVEL=warn
+	export WW_APNS_URL="https://127.0.0.1:1" # no devices register in a load run: nothing is pushed
+	# Admin commands never create a database (only serve and migrate do).
+	"$bin" migrate 2>/dev/null
+	key=$("$bin" accounts create --plan pro --monthly-limit 1000000000 2>/dev/null)
+	"$bin" serve 2>"$tmp/serve-$1.log" &
+	pid=$!
+	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0; sleep 0.1; done
+	echo "load.sh: the server did not answer /healthz; its log:" >&2
+	cat "$tmp/serve-$1.log" >&2
+	exit 1
+}
+
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2" | tr -d 'a-z/'; }
+
+echo "# $(date -u '+%F %H:%M') UTC, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg), db=${WW_DATABASE_URL:-sqlite}"
+
+if [ "$mode" != ratio ]; then
+	build default
+	start_server default
+	for c in "${concs[@]}"; do
+		"$tmp/default/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode "$mode" -c "$c" -n "$n"
+	done
+	exit 0
+fi
+
+# ratio_run NAME SIGNER: ceiling, POST load, ceiling, peak RSS; sets post_rate and prints a summary.
+ratio_run() {
+	local name=$1 signer=$2 c=${concs[0]} before after load hwm ceiling
+	start_server "$name"
+	before=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
+	echo "$before"
+	load=$("$tmp/$name/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode post -c "$c" -n "$n")
+	echo "$load"
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+	after=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
+	echo "$after"
+	stop_server
+	post_rate=$(field throughput "$load")
+	ceiling=$(python3 -c "print(($(field throughput "$before") + $(field throughput "$after")) / 2)")
+	python3 - "$name" "$post_rate" "$ceiling" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
+import sys
+name, rate, ceil, p99, hwm, c = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+print(f"RESULT build={name} c={c} post={rate:.1f}/s ceiling={ceil:.1f} signs/s ratio={100*rate/ceil:.1f}% "
+      f"p99={p99:.2f}ms server-VmHWM={hwm/1024:.1f}MB")
+PY
+}
+
+CGO_ENABLED=0 build default
+ratio_run default go
+default_rate=$post_rate
+if [ "${FAST:-}" = 1 ]; then
+	build openssl -tags openssl
+	ratio_run openssl build
+	python3 -c "print(f'RESULT openssl/default POST rate = {$post_rate / $default_rate:.2f}x')"
+fi

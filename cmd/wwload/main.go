@@ -3,7 +3,8 @@
 // and reports throughput and latency percentiles. It only talks to the URL
 // it is given; point it at a server on loopback.
 //
-//	wwload -url http://127.0.0.1:8080 -key ww_live_… -c 8 -n 2000 [-body file.json] [-mode post|put]
+//	wwload -url http://127.0.0.1:8080 -key ww_live_… -c 8 -n 2000 [-body file.json] [-mode post|put|get]
+//	wwload -mode sign -n 3000 [-signer go|build]    RSA-2048 signatures/s on every core, no server
 package main
 
 import (
@@ -32,9 +33,16 @@ func main() {
 	conc := flag.Int("c", 8, "concurrent clients")
 	n := flag.Int("n", 1000, "requests in total")
 	bodyFile := flag.String("body", "", "request JSON file (default: the API page's Bayroast example)")
-	mode := flag.String("mode", "post", "post: create passes; put: changed PUTs to one pass; get: GET /v1/passes of one pass")
+	mode := flag.String("mode", "post", "post: create passes; put: changed PUTs to one pass; get: GET /v1/passes of one pass; sign: RSA ceiling, no server")
+	signer := flag.String("signer", "go", "with -mode sign: go (Go's crypto/rsa) or build (this build's pass signer)")
 	warm := flag.Int("warmup", 20, "requests sent first and not counted")
 	flag.Parse()
+	if *mode == "sign" {
+		if err := signCeiling(*n, *signer); err != nil {
+			fail(err)
+		}
+		return
+	}
 	body := []byte(defaultBody)
 	if *bodyFile != "" {
 		b, err := os.ReadFile(*bodyFile)
