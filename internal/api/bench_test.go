@@ -2,17 +2,21 @@ package api_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/walletwallet/walletwallet"
 )
 
 // BenchmarkPOST is the whole POST path over real HTTP on loopback: auth,
 // parse, plan gate, quota, images (built-in icon), sign, SQLite write, answer.
+// The tests' self-check (lint every pass) is off, as in production.
 func BenchmarkPOST(b *testing.B) {
 	t := &testing.T{}
-	h := newHarness(t)
+	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), path: filepath.Join(b.TempDir(), "ww.db"), logs: &syncBuffer{}, noLint: true}
+	h.start()
 	_, key := h.account(walletwallet.PlanPro, 1<<40, "")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()
