@@ -4,12 +4,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/walletwallet/walletwallet/internal/openapi"
 	"github.com/walletwallet/walletwallet/internal/openapi/openapitest"
+	"github.com/walletwallet/walletwallet/internal/pkpass"
 )
 
 // TestOpenAPIBodyLimits is TestOpenAPILimits for the other request bodies
@@ -156,5 +159,61 @@ func TestOpenAPIParameterLimits(t *testing.T) {
 		if serverOK := r.status < 300; serverOK != docOK {
 			t.Errorf("%s %s %.40s: the document says valid=%v, the server answered %d %s", tc.method, tc.path, tc.header, docOK, r.status, r.body)
 		}
+	}
+}
+
+// TestOpenAPIPlanAndStyleMarks: the document marks Pro fields (x-plan) and
+// the styles that have a field (x-styles); the server refuses each Pro
+// field on a Free account and each styled field on a style not listed.
+func TestOpenAPIPlanAndStyleMarks(t *testing.T) {
+	env := testEnv(t, nil)
+	srv := startServer(t, env)
+	free := newKey(t, env, "--plan", "free")
+	pro := newKey(t, env, "--plan", "pro")
+	props := openapi.Document()["components"].(map[string]any)["schemas"].(map[string]any)["PassRequest"].(map[string]any)["properties"].(map[string]any)
+	s := newSampler(t)
+	send := func(key string, body map[string]any) *reply {
+		raw, _ := json.Marshal(body)
+		return call(t, "POST", srv.URL+"/api/preview", string(raw), bearer(key), jsonCT)
+	}
+	marked := 0
+	for _, f := range pkpass.Fields() {
+		p := props[f.Name].(map[string]any)
+		v := s.sample(f.Name, f.Schema)
+		if f.Name == "poster" || f.Name == "sharingProhibited" {
+			v = true // false is as good as absent
+		}
+		body := baseBody(f, v)
+		body[f.Name] = v
+		if r := send(pro, body); r.status != 200 {
+			t.Errorf("%s: the sample body is refused on Pro: %d %s", f.Name, r.status, r.body)
+			continue
+		}
+		if p["x-plan"] == "pro" {
+			marked++
+			if r := send(free, body); r.status != 400 || !strings.Contains(string(r.body), f.Name+" is only available on the Pro plan") {
+				t.Errorf("%s is marked Pro, but a Free account gets %d %s", f.Name, r.status, r.body)
+			}
+		} else if r := send(free, body); r.status != 200 {
+			t.Errorf("%s is not marked Pro, but a Free account gets %d %s", f.Name, r.status, r.body)
+		}
+		styles, _ := p["x-styles"].([]string)
+		for _, style := range pkpass.Styles {
+			if styles == nil || slices.Contains(styles, style) {
+				continue
+			}
+			marked++
+			other := maps.Clone(body)
+			other["style"] = style
+			if style == pkpass.StyleBoardingPass && f.Name != "transitType" {
+				other["transitType"] = "air"
+			}
+			if r := send(pro, other); r.status != 400 || !strings.Contains(string(r.body), "not available on "+style) {
+				t.Errorf("%s is not marked for %s, but the server answers %d %s", f.Name, style, r.status, r.body)
+			}
+		}
+	}
+	if marked < 20 {
+		t.Errorf("only %d marks tried", marked)
 	}
 }

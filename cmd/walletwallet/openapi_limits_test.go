@@ -138,6 +138,13 @@ func (s *sampler) sample(name string, sc map[string]any) any {
 	if e, ok := sc["enum"].([]string); ok {
 		return e[0]
 	}
+	if e, ok := sc["enum"].([]any); ok {
+		for _, v := range e {
+			if v != nil && v != "" {
+				return v
+			}
+		}
+	}
 	if alts, ok := sc["oneOf"].([]map[string]any); ok {
 		return s.sample(name, alts[0])
 	}
