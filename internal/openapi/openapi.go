@@ -43,7 +43,6 @@ func Document() obj {
 			"description": "Every non-2xx answer is an Error object naming the field and the rule. Request bodies are strict JSON: " +
 				"unknown members, duplicate keys and trailing data are refused; null for an optional member means absent. " +
 				"Bodies over 1 MiB are 413; a body without Content-Type application/json is 415.",
-			"license": obj{"name": "Proprietary", "identifier": "LicenseRef-WalletWallet"},
 		},
 		"servers": []obj{{"url": "/", "description": "the server this document was fetched from (WW_PUBLIC_URL)"}},
 		"tags": []obj{
