@@ -314,7 +314,8 @@ func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.Templat
 	rows, err := db.pool.Query(ctx, `
 		SELECT p.serial, r.id, r.push_token FROM passes p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.template_id = $1 AND p.template_rev = $2 AND p.pass_type_id = $3 AND (p.serial, r.id) > ($4, $5)
+		WHERE p.template_id = $1 AND p.template_rev = $2 AND p.pass_type_id = $3
+			AND p.serial >= $4 AND (p.serial > $4 OR r.id > $5)
 		ORDER BY p.serial, r.id LIMIT $6`,
 		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit)
 	if err != nil {

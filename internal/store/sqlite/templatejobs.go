@@ -70,9 +70,10 @@ func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.Templat
 	rows, err := db.rd.QueryContext(ctx, `
 		SELECT p.serial, r.id, r.push_token FROM passes p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.template_id = ? AND p.template_rev = ? AND p.pass_type_id = ? AND (p.serial, r.id) > (?, ?)
+		WHERE p.template_id = ? AND p.template_rev = ? AND p.pass_type_id = ?
+			AND p.serial >= ? AND (p.serial > ? OR r.id > ?)
 		ORDER BY p.serial, r.id LIMIT ?`,
-		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit)
+		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorSerial, job.CursorID, limit)
 	if err != nil {
 		return nil, err
 	}

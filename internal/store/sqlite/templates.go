@@ -146,16 +146,7 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			if err := countUsageN(ctx, tx, cur.Owner, q, int64(len(changed))); err != nil {
 				return err
 			}
-			// One statement for all of them: the serials, hashes and stamps
-			// travel as one JSON array.
-			list, err := json.Marshal(changed)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE passes SET hash = j.h, last_modified = j.l, blob = NULL, template_rev = ?
-				FROM (SELECT value ->> 's' AS s, value ->> 'h' AS h, value ->> 'l' AS l FROM json_each(?)) AS j
-				WHERE passes.template_id = ? AND passes.serial = j.s`, rev, string(list), c.ID); err != nil {
+			if err := writeChanged(ctx, tx, c.ID, rev, changed); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
@@ -189,6 +180,36 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 		db.notifyPushJob()
 	}
 	return &res, nil
+}
+
+// writeChanged gives the changed passes their new versions in a few
+// statements whatever their number: the serials, hashes and stamps travel
+// as one JSON array into a keyed temporary table, which the update joins
+// by key (joining json_each directly would scan it once per pass).
+// These statements are not cached: the temporary table is the
+// connection's, and exists only from the first of them on.
+func writeChanged(ctx context.Context, tx *wtx, id string, rev int64, changed []changedPass) error {
+	list, err := json.Marshal(changed)
+	if err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		{`CREATE TEMP TABLE IF NOT EXISTS template_changes (serial TEXT PRIMARY KEY, hash TEXT NOT NULL, last INTEGER NOT NULL) WITHOUT ROWID`, nil},
+		{`DELETE FROM temp.template_changes`, nil},
+		{`INSERT INTO temp.template_changes (serial, hash, last) SELECT value ->> 's', value ->> 'h', value ->> 'l' FROM json_each(?)`, []any{string(list)}},
+		{`UPDATE passes SET hash = c.hash, last_modified = c.last, blob = NULL, template_rev = ?
+			FROM temp.template_changes AS c WHERE passes.template_id = ? AND passes.serial = c.serial`, []any{rev, id}},
+		{`DELETE FROM temp.template_changes`, nil},
+	} {
+		if _, err := tx.tx.ExecContext(ctx, st.q, st.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rehashAll runs c.Rehash over the template's active passes and returns
