@@ -19,12 +19,13 @@ import (
 //
 //   - bulk: one POST /api/templates/{id}/passes of 1,000 passes, against
 //     1,000 / the time of 50 sequential POST /api/passes;
+//
 //   - update: a template of 100,000 passes, each with one registered
 //     device: the PATCH's answer time, the time until the APNs double has
 //     every push, and the first and second device fetch of a pass whose
 //     new version is signed lazily.
 //
-//	go test -run '^$' -bench Templates -benchtime 1x ./cmd/walletwallet
+//     go test -run '^$' -bench Templates -benchtime 1x ./cmd/walletwallet
 func BenchmarkTemplates(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		b.Run(backend+"/bulk1000", func(b *testing.B) { benchTemplateBulk(b, backend) })
