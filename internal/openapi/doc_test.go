@@ -50,3 +50,22 @@ func TestCheckedInDocument(t *testing.T) {
 		t.Fatal("docs/openapi.json is not the generated document: run go generate ./internal/openapi")
 	}
 }
+
+// TestOperationsAreNamed: operation ids are unique and every tag an
+// operation uses is declared (generators name methods and files by them).
+func TestOperationsAreNamed(t *testing.T) {
+	declared := map[string]bool{}
+	for _, tag := range Document()["tags"].([]obj) {
+		declared[tag["name"].(string)] = true
+	}
+	ids := map[string]bool{}
+	for _, o := range operations {
+		if o.id == "" || ids[o.id] {
+			t.Errorf("%s %s: operation id %q is empty or used twice", o.method, o.path, o.id)
+		}
+		ids[o.id] = true
+		if !declared[o.tag] {
+			t.Errorf("%s %s: tag %q is not declared", o.method, o.path, o.tag)
+		}
+	}
+}
