@@ -77,7 +77,7 @@ fi
 
 # ratio_run NAME SIGNER: ceiling, POST load, ceiling, peak RSS; sets post_rate and prints a summary.
 ratio_run() {
-	local name=$1 signer=$2 c=${concs[0]} before after load hwm ceiling
+	local name=$1 signer=$2 c=${concs[0]} before after load hwm
 	start_server "$name"
 	before=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
 	echo "$before"
@@ -88,12 +88,15 @@ ratio_run() {
 	echo "$after"
 	stop_server
 	post_rate=$(field throughput "$load")
-	ceiling=$(python3 -c "print(($(field throughput "$before") + $(field throughput "$after")) / 2)")
-	python3 - "$name" "$post_rate" "$ceiling" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
-import sys
-name, rate, ceil, p99, hwm, c = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+	python3 - "$name" "$post_rate" "$(field throughput "$before")" "$(field throughput "$after")" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
+import os, sys
+name, rate, b, a, p99, hwm, c = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+ceil = (a + b) / 2
 print(f"RESULT build={name} c={c} post={rate:.1f}/s ceiling={ceil:.1f} signs/s ratio={100*rate/ceil:.1f}% "
-      f"p99={p99:.2f}ms server-VmHWM={hwm/1024:.1f}MB")
+      f"p99={p99:.2f}ms server-VmHWM={hwm/1024:.1f}MB load-average={os.getloadavg()[0]:.2f}")
+if abs(a - b) > 0.1 * ceil:
+    print(f"WARNING: the two ceilings differ by {100*abs(a-b)/ceil:.0f} %: something else used the cores; "
+          "the ratio is not meaningful, run again on an idle machine")
 PY
 }
 
