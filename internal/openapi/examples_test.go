@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -244,8 +245,8 @@ func checkFile(t *testing.T, c *openapitest.Checker, root, path string, curlOnly
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// TestExamplesValidate: every example request of the API page (a copy in
-// testdata) and of README.md, and every answer example of the API page,
+// TestExamplesValidate: every example request of the API page (its code
+// blocks, copied into testdata) and of README.md, and every answer example of the API page,
 // validates against the document.
 func TestExamplesValidate(t *testing.T) {
 	c, err := openapitest.Load(nil)
@@ -257,7 +258,7 @@ func TestExamplesValidate(t *testing.T) {
 		min      int
 		curlOnly bool
 	}{
-		{"testdata/walletwallet-api.md", 13, false},
+		{"testdata/api-page-examples.md", 13, false},
 		{"../../README.md", 9, false},
 		{"../../docs/api.md", 1, true},
 	} {
@@ -286,6 +287,41 @@ func TestExamplesCanFail(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		if err := c.Request(req, []byte(body)); err == nil {
 			t.Errorf("%s validates", body)
+		}
+	}
+}
+
+// apiPage finds the hosted API page in the project's workspace: a
+// shared/spec folder beside one of the checkout's parent folders ("" when
+// this machine has none).
+func apiPage() string {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return ""
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, "shared", "spec", "walletwallet-api.md")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestExamplesMatchThePage: the copied examples are the page's code blocks,
+// under the same headings, so the copy cannot drift from the page.
+func TestExamplesMatchThePage(t *testing.T) {
+	path := apiPage()
+	if path == "" {
+		t.Skip("no shared/spec/walletwallet-api.md above this checkout; the copy is compared where the page is at hand")
+	}
+	page, copied := blocks(t, path), blocks(t, "testdata/api-page-examples.md")
+	if len(page) != len(copied) {
+		t.Fatalf("the page has %d code blocks, the copy %d", len(page), len(copied))
+	}
+	for i := range page {
+		if page[i].lang != copied[i].lang || page[i].heading != copied[i].heading || page[i].text != copied[i].text {
+			t.Errorf("block %d (page line %d, under %q) differs from the copy", i, page[i].line, page[i].heading)
 		}
 	}
 }
