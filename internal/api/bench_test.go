@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -14,11 +16,25 @@ import (
 // BenchmarkPOST is the whole POST path over real HTTP on loopback: auth,
 // parse, plan gate, quota, images (built-in icon), sign, SQLite write, answer.
 // The tests' self-check (lint every pass) is off, as in production.
-func BenchmarkPOST(b *testing.B) {
+func BenchmarkPOST(b *testing.B) { benchPOST(b, 0) }
+
+// BenchmarkPOSTWithWebhooks is BenchmarkPOST for an account with two
+// webhooks: each pass's event also queues two deliveries (not sent here).
+// Compare the two with -cpuprofile to see what recording the event costs.
+func BenchmarkPOSTWithWebhooks(b *testing.B) { benchPOST(b, 2) }
+
+func benchPOST(b *testing.B, hooks int) {
 	t := &testing.T{}
 	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), path: filepath.Join(b.TempDir(), "ww.db"), logs: &syncBuffer{}, noLint: true}
 	h.start()
-	_, key := h.account(walletwallet.PlanPro, 1<<40, "")
+	acct, key := h.account(walletwallet.PlanPro, 1<<40, "")
+	for i := range hooks {
+		w := &walletwallet.Webhook{ID: walletwallet.NewWebhookID(), AccountID: acct, URL: fmt.Sprintf("https://hooks%d.example/", i),
+			Events: walletwallet.AllEventTypes, SealedSecret: []byte("sealed")}
+		if err := h.st.CreateWebhook(context.Background(), w); err != nil {
+			b.Fatal(err)
+		}
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()
 	b.SetParallelism(4) // 8 clients on 2 cores

@@ -50,3 +50,14 @@ func BenchmarkRecordEvent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreatePassNoTriggers is BenchmarkCreatePass without migration
+// 7's triggers (no deliveries, no counters): the pair shows what they add
+// to a create, one pass and one event per transaction.
+func BenchmarkCreatePassNoTriggers(b *testing.B) {
+	db := openFresh(b)
+	if _, err := db.pool.Exec(context.Background(), `DROP TRIGGER events_fan_out ON events; DROP TRIGGER events_count ON events`); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchmarkCreatePass(b, db)
+}

@@ -44,11 +44,10 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 			return nil
 		}
 		created = true
-		if err := recordEvent(ctx, tx, walletwallet.EventPassInstalled, r.PassTypeID, r.Serial, r.DeviceID, time.Now()); err != nil {
-			return err
-		}
 		// A device counts as an install the first time it registers the
 		// pass (pass_installs remembers it); a re-registration is not one.
+		// The pass row is locked before the event is recorded (which
+		// locks the account's counters): every change locks in that order.
 		_, err = tx.Exec(ctx, `
 			WITH first AS (
 				INSERT INTO pass_installs (pass_type_id, serial, device_id) VALUES ($1, $2, $3)
@@ -57,7 +56,10 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 				install_count = install_count + (SELECT count(*) FROM first)
 			WHERE pass_type_id = $1 AND serial = $2`,
 			r.PassTypeID, r.Serial, r.DeviceID)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, walletwallet.EventPassInstalled, r.PassTypeID, r.Serial, r.DeviceID, time.Now())
 	})
 	return created, err
 }

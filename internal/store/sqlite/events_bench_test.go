@@ -49,3 +49,14 @@ func BenchmarkRecordEvent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreatePassNoTriggers is BenchmarkCreatePass without migration
+// 7's trigger (no deliveries, no counters): the pair shows what it adds to
+// a create, one pass and one event per transaction.
+func BenchmarkCreatePassNoTriggers(b *testing.B) {
+	db := openTemp(b)
+	if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchmarkCreatePass(b, db)
+}

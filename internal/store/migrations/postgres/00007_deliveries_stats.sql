@@ -66,19 +66,27 @@ $$;
 -- +goose StatementEnd
 CREATE TRIGGER events_fan_out AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_fan_out();
 
--- The counters are updated at commit (a deferred constraint trigger), so
--- every transaction takes an account's counter rows last, after whatever
--- pass rows it locks: taken at the event insert, the hot counter row and
--- the pass rows were locked in different orders by Register, UpdatePass
--- and Unregister, and concurrent changes deadlocked.
+-- The counters are updated once per statement, from the statement's new
+-- events grouped by account and month (a transition table): a template
+-- change that records thousands of events in one INSERT updates each
+-- counter row once, where a row-level trigger would update it thousands of
+-- times in one transaction (each update a new row version the next must
+-- step over). Firing at the end of the statement also means a statement
+-- takes the counter rows after the pass rows it locks; the store's
+-- functions lock passes before they record events, so the two kinds of
+-- row are always locked in the same order.
 -- +goose StatementBegin
 CREATE FUNCTION events_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO account_stats AS s (account_id, month, created, updated, voided, installs, uninstalls)
-        SELECT NEW.account_id, m, (NEW.type = 'pass.created')::int, (NEW.type = 'pass.updated')::int,
-               (NEW.type = 'pass.voided')::int, (NEW.type = 'pass.installed')::int,
-               (NEW.type = 'pass.uninstalled')::int
-        FROM unnest(ARRAY['', to_char(NEW.created_at AT TIME ZONE 'UTC', 'YYYY-MM')]) AS m
+        SELECT e.account_id, m.month,
+               count(*) FILTER (WHERE e.type = 'pass.created'), count(*) FILTER (WHERE e.type = 'pass.updated'),
+               count(*) FILTER (WHERE e.type = 'pass.voided'), count(*) FILTER (WHERE e.type = 'pass.installed'),
+               count(*) FILTER (WHERE e.type = 'pass.uninstalled')
+        FROM fresh e, unnest(ARRAY['', to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM')]) AS m (month)
+        GROUP BY e.account_id, m.month
+        -- One order for every statement, so two never lock rows crosswise.
+        ORDER BY e.account_id, m.month
         ON CONFLICT (account_id, month) DO UPDATE SET
             created = s.created + excluded.created, updated = s.updated + excluded.updated,
             voided = s.voided + excluded.voided, installs = s.installs + excluded.installs,
@@ -87,8 +95,8 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-CREATE CONSTRAINT TRIGGER events_count AFTER INSERT ON events
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION events_count();
+CREATE TRIGGER events_count AFTER INSERT ON events
+    REFERENCING NEW TABLE AS fresh FOR EACH STATEMENT EXECUTE FUNCTION events_count();
 
 -- +goose Down
 DROP TRIGGER events_count ON events;
