@@ -60,3 +60,36 @@ func BenchmarkCreatePassNoTriggers(b *testing.B) {
 	}
 	storetest.BenchmarkCreatePass(b, db)
 }
+
+// BenchmarkBulkEvents records 10,000 events in one statement, as a
+// template change does, with and without migration 7's trigger: the
+// trigger runs per row on SQLite (it has no statement triggers).
+func BenchmarkBulkEvents(b *testing.B) {
+	for _, triggers := range []bool{false, true} {
+		b.Run(fmt.Sprintf("triggers=%v", triggers), func(b *testing.B) {
+			db := openTemp(b)
+			p := storetest.SeedEventPass(b, db, 0)
+			if !triggers {
+				if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				err := db.write(ctx, func(tx *wtx) error {
+					_, err := tx.ExecContext(ctx, `
+						WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+						INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at)
+						SELECT 'pass.updated', account_id, pass_type_id, serial, '', ? FROM passes, n
+						WHERE pass_type_id = ? AND serial = ?`, millis(time.Now()), p.PassTypeID, p.Serial)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/event")
+		})
+	}
+}
