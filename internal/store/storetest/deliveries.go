@@ -84,7 +84,18 @@ func init() {
 			wantCode(t, s.CreatePass(ctx, passFor(a, `{}`), q), walletwallet.EQUOTA)
 			wantDeliveries(t, "refused create", claimAll(t, s, "o1", now))
 
+			// A webhook's pending deliveries go with it, claimed or not.
+			p3 := newPass(t, s, a)
+			registerDevice(t, s, p3, "dev3", "tok3")
+			queued, err := s.PendingDeliveries(ctx)
+			mustNil(t, err)
 			mustNil(t, s.DeleteWebhook(ctx, a.ID, installs.ID))
+			// installs holds three: the two claimed above (never closed) and dev3's.
+			if after, _ := s.PendingDeliveries(ctx); after != queued-3 {
+				t.Fatalf("pending %d before deleting a webhook with three pending deliveries, %d after", queued, after)
+			}
+			wantDeliveries(t, "after the delete", claimAll(t, s, "o1", now),
+				all.ID+" pass.created "+p3.Serial+" ", all.ID+" pass.installed "+p3.Serial+" dev3")
 			n, err := s.DeleteRegistrationsByToken(ctx, "tok1")
 			mustNil(t, err)
 			if n != 2 {
