@@ -37,6 +37,31 @@ func BenchmarkPassJSON(b *testing.B) {
 	}
 }
 
+// BenchmarkPassJSONPoster is pass.json of the largest request: the poster
+// ticket with semantics and five field groups.
+func BenchmarkPassJSONPoster(b *testing.B) {
+	r := mustParse(b, string(examples(b)["concert-poster"]))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.PassJSON(testInfo); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseCanonicalPoster is the server's one decoding of the poster
+// ticket's body (validation and canonical hash).
+func BenchmarkParseCanonicalPoster(b *testing.B) {
+	body := examples(b)["concert-poster"]
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := ParseCanonical(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkBundle(b *testing.B) {
 	pj, err := mustParse(b, string(examples(b)["bayroast"])).PassJSON(testInfo)
 	if err != nil {

@@ -75,6 +75,9 @@ func FuzzParseBuild(f *testing.F) {
 		if err != nil {
 			t.Fatalf("PassJSON: %v", err)
 		}
+		if want := passJSONByEncodingJSON(t, r, testInfo); !bytes.Equal(pj, want) {
+			t.Fatalf("direct pass.json writer differs from encoding/json:\ngot:\n%s\nwant:\n%s", pj, want)
+		}
 		var doc map[string]any
 		if err := json.Unmarshal(pj, &doc); err != nil {
 			t.Fatalf("pass.json is not JSON: %v", err)

@@ -201,32 +201,52 @@ func (r *Request) PassJSON(info PassInfo) ([]byte, error) {
 		return nil, errors.New("pkpass: PassJSON: FirstIssued is required with expirationDays")
 	}
 	c := &passCtx{r: r, info: info, pal: r.paletteFor()}
-	values := make(map[string]any, len(passKeys))
-	for k, f := range derivedKeys {
-		values[k] = f(c)
-	}
-	for i := range requestFields {
-		if f := &requestFields[i]; f.pass != nil {
-			values[f.passKey] = f.pass(r)
+	style := r.Style()
+	w := passWriter{buf: make([]byte, 0, r.passJSONSizeHint())}
+	w.open('{')
+	first := true
+	for i, k := range passKeys {
+		var v any
+		if p := passProducers[i]; p != nil {
+			v = p(c)
+		} else if k == style {
+			v = r.styleDict()
+		}
+		if v == nil {
+			continue
+		}
+		w.key(k, first)
+		first = false
+		if err := w.value(v); err != nil {
+			return nil, err
 		}
 	}
-	values[r.Style()] = r.styleDict()
-	doc := make(object, 0, len(passKeys))
-	for _, k := range passKeys {
-		if v := values[k]; v != nil {
-			doc = append(doc, member2{k, v})
+	w.close('}')
+	return append(w.buf, '\n'), nil
+}
+
+// passProducers[i] produces passKeys[i] (nil for the style keys), from
+// derivedKeys or the field table, resolved once instead of on every pass.
+var passProducers = func() []func(c *passCtx) any {
+	out := make([]func(c *passCtx) any, len(passKeys))
+	for i, k := range passKeys {
+		if f, ok := derivedKeys[k]; ok {
+			out[i] = f
+		}
+		for j := range requestFields {
+			if f := &requestFields[j]; f.pass != nil && f.passKey == k {
+				pass := f.pass
+				out[i] = func(c *passCtx) any { return pass(c.r) }
+			}
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Field values are shown as text by Wallet; \u003c escapes would only make
-	// the file harder to read.
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return out
+}()
+
+// passJSONSizeHint is a generous guess at pass.json's size, so that its
+// buffer is allocated once.
+func (r *Request) passJSONSizeHint() int {
+	return 2048 + 2*(len(r.Semantics)+len(r.UserInfo))
 }
 
 // styleDict is the style key's dictionary: the field groups in Apple's
