@@ -3,6 +3,7 @@ package pkpass
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -105,5 +106,30 @@ func BenchmarkBundleJSON(b *testing.B) {
 			b.ReportMetric(float64(size), "zip-bytes")
 			b.ReportMetric(float64(len(pj)), "json-bytes")
 		})
+	}
+}
+
+// BenchmarkBundlePosterSize is Bundle at the poster ticket's size: 18 files
+// of 650 KB in all whose sums are known (cached images), as the issuer
+// passes them, and a fake signature. It is the zip and manifest alone.
+func BenchmarkBundlePosterSize(b *testing.B) {
+	sizes := []int{250_000, 120_000, 60_000, 60_000, 40_000, 30_000, 20_000, 20_000, 15_000, 10_000, 8_000, 5_000, 3_000, 2_000, 1_000, 1_000, 1_000}
+	files := []File{{Name: "pass.json", Data: bytes.Repeat([]byte("{}"), 3000)}}
+	for i, n := range sizes {
+		data := make([]byte, n)
+		for j := range data {
+			data[j] = byte(j*7 + i)
+		}
+		f := File{Name: fmt.Sprintf("image%d.png", i), Data: data}
+		s := f.sums()
+		f.Sums = &s
+		files = append(files, f)
+	}
+	sign := func([]byte) ([]byte, error) { return make([]byte, 3000), nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Bundle(files, sign); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package pkpass
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
@@ -140,64 +141,77 @@ const (
 // writeZip writes the archive of stored entries into one buffer of exactly
 // its size: every file's bytes are copied once, and nothing is zipped to a
 // growing buffer and copied again (for a 650 KB poster ticket that copy and
-// its allocation were most of the bundle's cost). The bytes are those
-// archive/zip's CreateRaw writes for these headers (TestWriteZipMatchesArchiveZip):
-// the CRC and sizes in the local header and no data descriptor, so
-// streaming readers such as java.util.zip.ZipInputStream (what Android
-// wallet apps use) can find where each stored entry ends.
+// its allocation were most of the bundle's cost). The headers are written
+// into one small buffer first and the archive is then joined from them and
+// the files' bytes with bytes.Join, whose result the runtime does not
+// zero before it is overwritten (a fresh make would clear the 650 KB first).
+// The bytes are those archive/zip's CreateRaw writes for these headers
+// (TestWriteZipMatchesArchiveZip): the CRC and sizes in the local header
+// and no data descriptor, so streaming readers such as
+// java.util.zip.ZipInputStream (what Android wallet apps use) can find
+// where each stored entry ends.
 func writeZip(entries []zipEntry) []byte {
-	size := zipEndLen
+	headers := zipEndLen
 	for _, e := range entries {
-		size += zipLocalHeaderLen + zipDirHeaderLen + 2*len(e.name) + len(e.data)
+		headers += zipLocalHeaderLen + zipDirHeaderLen + 2*len(e.name)
 	}
-	b := make([]byte, 0, size)
+	// h never grows past its capacity, so the pieces cut from it stay valid.
+	h := make([]byte, 0, headers)
+	pieces := make([][]byte, 0, 2*len(entries)+1)
 	offsets := make([]uint32, len(entries))
+	off := 0
 	for i, e := range entries {
-		offsets[i] = uint32(len(b))
-		b = le32(b, 0x04034b50) // local file header signature
-		b = le16(b, zipVersion) // version needed to extract
-		b = le16(b, 0)          // flags: no data descriptor
-		b = le16(b, 0)          // method: stored
-		b = le16(b, zipTime)
-		b = le16(b, zipDate)
-		b = le32(b, e.crc32)
-		b = le32(b, uint32(len(e.data))) // compressed size
-		b = le32(b, uint32(len(e.data))) // uncompressed size
-		b = le16(b, uint16(len(e.name)))
-		b = le16(b, 0) // extra field length
-		b = append(b, e.name...)
-		b = append(b, e.data...)
+		offsets[i] = uint32(off)
+		start := len(h)
+		h = le32(h, 0x04034b50) // local file header signature
+		h = le16(h, zipVersion) // version needed to extract
+		h = le16(h, 0)          // flags: no data descriptor
+		h = le16(h, 0)          // method: stored
+		h = le16(h, zipTime)
+		h = le16(h, zipDate)
+		h = le32(h, e.crc32)
+		h = le32(h, uint32(len(e.data))) // compressed size
+		h = le32(h, uint32(len(e.data))) // uncompressed size
+		h = le16(h, uint16(len(e.name)))
+		h = le16(h, 0) // extra field length
+		h = append(h, e.name...)
+		pieces = append(pieces, h[start:], e.data)
+		off += len(h) - start + len(e.data)
 	}
-	dir := len(b)
+	dir, dirStart := off, len(h)
 	for i, e := range entries {
-		b = le32(b, 0x02014b50) // central directory header signature
-		b = le16(b, zipVersion) // version made by
-		b = le16(b, zipVersion) // version needed to extract
-		b = le16(b, 0)          // flags
-		b = le16(b, 0)          // method
-		b = le16(b, zipTime)
-		b = le16(b, zipDate)
-		b = le32(b, e.crc32)
-		b = le32(b, uint32(len(e.data)))
-		b = le32(b, uint32(len(e.data)))
-		b = le16(b, uint16(len(e.name)))
-		b = le16(b, 0) // extra field length
-		b = le16(b, 0) // comment length
-		b = le16(b, 0) // disk number start
-		b = le16(b, 0) // internal attributes
-		b = le32(b, 0) // external attributes
-		b = le32(b, offsets[i])
-		b = append(b, e.name...)
+		h = le32(h, 0x02014b50) // central directory header signature
+		h = le16(h, zipVersion) // version made by
+		h = le16(h, zipVersion) // version needed to extract
+		h = le16(h, 0)          // flags
+		h = le16(h, 0)          // method
+		h = le16(h, zipTime)
+		h = le16(h, zipDate)
+		h = le32(h, e.crc32)
+		h = le32(h, uint32(len(e.data)))
+		h = le32(h, uint32(len(e.data)))
+		h = le16(h, uint16(len(e.name)))
+		h = le16(h, 0) // extra field length
+		h = le16(h, 0) // comment length
+		h = le16(h, 0) // disk number start
+		h = le16(h, 0) // internal attributes
+		h = le32(h, 0) // external attributes
+		h = le32(h, offsets[i])
+		h = append(h, e.name...)
 	}
-	dirSize := uint32(len(b) - dir)
-	b = le32(b, 0x06054b50) // end of central directory signature
-	b = le16(b, 0)          // this disk
-	b = le16(b, 0)          // disk with the directory
-	b = le16(b, uint16(len(entries)))
-	b = le16(b, uint16(len(entries)))
-	b = le32(b, dirSize)
-	b = le32(b, uint32(dir)) // directory offset
-	return le16(b, 0)        // comment length
+	dirSize := uint32(len(h) - dirStart)
+	h = le32(h, 0x06054b50) // end of central directory signature
+	h = le16(h, 0)          // this disk
+	h = le16(h, 0)          // disk with the directory
+	h = le16(h, uint16(len(entries)))
+	h = le16(h, uint16(len(entries)))
+	h = le32(h, dirSize)
+	h = le32(h, uint32(dir)) // directory offset
+	h = le16(h, 0)           // comment length
+	if len(entries) == 0 {
+		return h // bytes.Join would copy one piece into a rounded-up buffer
+	}
+	return bytes.Join(append(pieces, h[dirStart:]), nil)
 }
 
 func le16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
