@@ -147,7 +147,7 @@ func objectDecoder(name string, ptr func(*Request) *[]byte) func(*mapper, value,
 		switch v.kind {
 		case kindNull:
 		case kindObject:
-			*ptr(&m.d.req) = appendCanonical(nil, v)
+			*ptr(&m.d.req) = appendCanonical(make([]byte, 0, 1024), v)
 			m.d.raw[name] = v
 		default:
 			m.typeError(path, "an object")

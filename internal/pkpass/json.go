@@ -3,7 +3,7 @@ package pkpass
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -95,6 +95,7 @@ func formatPath(p []pathElem) string {
 
 type parser struct {
 	data  []byte
+	str   string // data as a string
 	pos   int
 	depth int
 	path  []pathElem
@@ -105,6 +106,11 @@ type parser struct {
 	// stored counts tree values; truncated records that some were dropped.
 	stored    int
 	truncated bool
+	// members and elems are stacks the containers being parsed collect
+	// their children on; each container then takes an exactly sized copy,
+	// instead of growing its own slice by doubling.
+	members []member
+	elems   []value
 }
 
 // keep reports whether a new child of a container with n children is stored.
@@ -140,7 +146,11 @@ func decodeTree(body []byte) (value, *parser, error) {
 	if !utf8.Valid(body) {
 		return value{}, nil, invalid("request body is not valid UTF-8")
 	}
-	p := &parser{data: body}
+	// One string of the whole body: every string without escapes is then
+	// a substring of it instead of an allocation of its own (a poster
+	// ticket has about 120). The decoded request's strings keep the body's
+	// bytes alive for as long as the request lives, no more than it holds.
+	p := &parser{data: body, str: string(body)}
 	p.skipWS()
 	v, err := p.parseValue()
 	if err != nil {
@@ -239,6 +249,7 @@ func (p *parser) parseObject() (value, error) {
 		p.depth--
 		return v, nil
 	}
+	base := len(p.members)
 	for {
 		p.skipWS()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
@@ -250,8 +261,8 @@ func (p *parser) parseObject() (value, error) {
 		}
 		// Only stored members are checked for duplicates: an object too big
 		// to store has unknown fields, which is reported instead.
-		store := p.keep(len(v.obj))
-		if store && p.dup == "" && hasKey(v.obj, key) {
+		store := p.keep(len(p.members) - base)
+		if store && p.dup == "" && hasKey(p.members[base:], key) {
 			p.dup = formatPath(append(p.path, pathElem{key: key}))
 		}
 		p.skipWS()
@@ -267,7 +278,7 @@ func (p *parser) parseObject() (value, error) {
 		}
 		p.path = p.path[:len(p.path)-1]
 		if store {
-			v.obj = append(v.obj, member{key: key, val: mv})
+			p.members = append(p.members, member{key: key, val: mv})
 		}
 		p.skipWS()
 		if p.pos >= len(p.data) {
@@ -279,6 +290,11 @@ func (p *parser) parseObject() (value, error) {
 		case '}':
 			p.pos++
 			p.depth--
+			if n := len(p.members) - base; n > 0 {
+				v.obj = make([]member, n)
+				copy(v.obj, p.members[base:])
+				p.members = p.members[:base]
+			}
 			return v, nil
 		default:
 			return value{}, p.unexpected()
@@ -308,6 +324,7 @@ func (p *parser) parseArray() (value, error) {
 		p.depth--
 		return v, nil
 	}
+	base := len(p.elems)
 	for i := 0; ; i++ {
 		p.skipWS()
 		p.path = append(p.path, pathElem{index: i, isIdx: true})
@@ -316,8 +333,8 @@ func (p *parser) parseArray() (value, error) {
 			return value{}, err
 		}
 		p.path = p.path[:len(p.path)-1]
-		if p.keep(len(v.arr)) {
-			v.arr = append(v.arr, ev)
+		if p.keep(len(p.elems) - base) {
+			p.elems = append(p.elems, ev)
 		}
 		p.skipWS()
 		if p.pos >= len(p.data) {
@@ -329,6 +346,11 @@ func (p *parser) parseArray() (value, error) {
 		case ']':
 			p.pos++
 			p.depth--
+			if n := len(p.elems) - base; n > 0 {
+				v.arr = make([]value, n)
+				copy(v.arr, p.elems[base:])
+				p.elems = p.elems[:base]
+			}
 			return v, nil
 		default:
 			return value{}, p.unexpected()
@@ -386,7 +408,7 @@ func (p *parser) parseString() (string, error) {
 	for p.pos < len(d) {
 		c := d[p.pos]
 		if c == '"' {
-			s := string(d[start:p.pos])
+			s := p.str[start:p.pos]
 			p.pos++
 			return s, nil
 		}
@@ -514,13 +536,16 @@ func appendCanonical(buf []byte, v value) []byte {
 		}
 		return append(buf, ']')
 	}
-	members := make([]member, 0, len(v.obj))
-	for _, m := range v.obj {
-		if m.val.kind != kindNull {
-			members = append(members, m)
+	members := v.obj
+	if !canonicalOrder(members) {
+		members = make([]member, 0, len(v.obj))
+		for _, m := range v.obj {
+			if m.val.kind != kindNull {
+				members = append(members, m)
+			}
 		}
+		slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
 	}
-	sort.Slice(members, func(i, j int) bool { return members[i].key < members[j].key })
 	buf = append(buf, '{')
 	for i, m := range members {
 		if i > 0 {
@@ -531,6 +556,17 @@ func appendCanonical(buf []byte, v value) []byte {
 		buf = appendCanonical(buf, m.val)
 	}
 	return append(buf, '}')
+}
+
+// canonicalOrder reports whether members are already as the canonical
+// encoding writes them: keys ascending, no nulls (then they need no copy).
+func canonicalOrder(members []member) bool {
+	for i, m := range members {
+		if m.val.kind == kindNull || (i > 0 && members[i-1].key >= m.key) {
+			return false
+		}
+	}
+	return true
 }
 
 // appendQuoted escapes only what JSON requires, so that equal strings always
