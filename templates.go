@@ -41,7 +41,9 @@ type Template struct {
 }
 
 // TemplateChange replaces a template's design in one transaction (PUT and
-// PATCH /api/templates/{id}).
+// PATCH /api/templates/{id}). It writes no pass: it counts the passes whose
+// rendered body changes and enqueues one TemplatePushJob, which folds the
+// new revision into the pass rows (FoldTemplate) and pushes their devices.
 type TemplateChange struct {
 	ID        string
 	AccountID int64 // the caller; a different owner is EFORBIDDEN
@@ -64,15 +66,46 @@ type TemplateChange struct {
 // TemplateUpdateResult is what a TemplateChange did.
 type TemplateUpdateResult struct {
 	Rev int64
-	// UpdatedPasses got a new version (each counted once);
-	// NotifiedDevices are their registrations, pushed by one
-	// TemplatePushJob.
+	// UpdatedPasses get a new version (each counted once, when the change
+	// commits); NotifiedDevices are their registrations, pushed by one
+	// TemplatePushJob once their pass is folded.
 	UpdatedPasses, NotifiedDevices int
 }
 
-// TemplatePushJob is one durable fan-out of a template change: push every
-// device registered for a pass of the template whose current version came
-// from revision Rev, paging by (serial, registration id).
+// TemplateFold brings passes of a template whose stored version is behind
+// its current revision Rev up to it, one transaction: a pass whose Rehash
+// differs from its stored hash gets a new version (hash, a stamp at or
+// after At in a later second than its previous one, no blob, Rev) and its
+// pass.updated event; the others only record Rev. A pass already at Rev or
+// later is left alone, so a fold is idempotent and two may race.
+type TemplateFold struct {
+	TemplateID string
+	PassTypeID string
+	// Rev is the revision Rehash renders; a template that has moved on is
+	// ErrTemplateChanged (the caller renders again).
+	Rev int64
+	// Serial folds that one pass; "" folds the next Limit active passes of
+	// the template after serial After, in serial order.
+	Serial string
+	After  string
+	Limit  int
+	At     time.Time
+	Rehash func(serial string, values []byte) (hash string, err error)
+}
+
+// TemplateFoldResult is what a TemplateFold did.
+type TemplateFoldResult struct {
+	// Scanned counts the template's active passes looked at (folded or
+	// already current); Last is the greatest of their serials. Every active
+	// pass of the template up to Last is at Rev or later.
+	Scanned, Changed int
+	Last             string
+}
+
+// TemplatePushJob is one durable fan-out of a template change: fold the
+// template's passes in serial order, and push every device registered for
+// a pass whose version came from revision Rev or later and is no older
+// than the change (CreatedAt), paging by (serial, registration id).
 type TemplatePushJob struct {
 	ID         int64
 	TemplateID string

@@ -331,9 +331,9 @@ type Store interface {
 	// UpdateTemplate applies c in one transaction: owner check
 	// (EFORBIDDEN), deleted (ENOTFOUND), stale check (Rev != PrevRev →
 	// ECONFLICT), Rehash of every active pass, quota for the changed ones
-	// (EQUOTA, all or nothing), their new versions (hash, last-modified,
-	// blob cleared, template revision), one pass.updated event each, one
-	// TemplatePushJob when they have devices, and the new design.
+	// (EQUOTA, all or nothing), the new design and, when a pass changes,
+	// one TemplatePushJob that folds the revision into the passes
+	// (FoldTemplate: new versions, events) and pushes their devices.
 	UpdateTemplate(ctx context.Context, c *TemplateChange, q Quota) (*TemplateUpdateResult, error)
 	// DeleteTemplate marks a template deleted: ENOTFOUND when missing or
 	// deleted, EFORBIDDEN for another account's, ECONFLICT while it has
@@ -348,9 +348,12 @@ type Store interface {
 	AdvanceTemplatePushJob(ctx context.Context, jobID int64, owner string, serial string, regID int64) error
 	FinishTemplatePushJob(ctx context.Context, jobID int64, owner string) error
 	// TemplatePushTargets returns up to limit registrations of the job's
-	// passes (those whose version came from job.Rev) after the job's
-	// cursor, ordered by (serial, registration id).
-	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, limit int) ([]TemplatePushTarget, error)
+	// passes (those whose version came from job.Rev or later, stamped at or
+	// after job.CreatedAt) after the job's cursor and with serials up to
+	// upTo ("" = no bound), ordered by (serial, registration id).
+	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, upTo string, limit int) ([]TemplatePushTarget, error)
+	// FoldTemplate applies f (see TemplateFold).
+	FoldTemplate(ctx context.Context, f *TemplateFold) (*TemplateFoldResult, error)
 
 	// ClaimDelivery leases the oldest pending delivery that is due (lease
 	// free or expired) to owner until leaseUntil, counting the attempt.

@@ -44,6 +44,25 @@ func shareStore(d mountDeps) share.Store {
 	return d.svc.Renderer.ShareStore(d.st)
 }
 
+// webserviceStore gives devices template passes folded to their template's
+// current revision (see passes.Renderer.Fresh), so a device that fetches a
+// pass before the template job reaches it gets the new version.
+func webserviceStore(d mountDeps) webservice.Store {
+	if d.svc == nil || d.svc.Renderer == nil {
+		return d.st
+	}
+	return freshPasses{d.st, d.svc.Renderer}
+}
+
+type freshPasses struct {
+	webservice.Store
+	r *passes.Renderer
+}
+
+func (s freshPasses) Pass(ctx context.Context, passTypeID, serial string) (*walletwallet.Pass, error) {
+	return s.r.FreshPass(ctx, s.Store, passTypeID, serial)
+}
+
 // mount registers every route the server answers. It is the one list of
 // them: the OpenAPI test mounts it too and compares the router's routes
 // with the document's (cmd/walletwallet/openapi_test.go).
@@ -54,7 +73,7 @@ func mount(rt *jsonhttp.Router, d mountDeps) {
 	// The MCP face: the same service, the same keys.
 	mcpserver.Register(rt, mcpserver.Options{Keys: st, Passes: d.svc, Logger: log, Version: releaseVersion()})
 	share.Register(rt, share.Options{Store: shareStore(d), Blobs: d.blobs, Accounts: st, PublicURL: cfg.PublicURL, DefaultOrg: cfg.DefaultOrg, Logger: log})
-	webservice.Register(rt, webservice.Options{Store: st, Blobs: d.blobs, Logger: log})
+	webservice.Register(rt, webservice.Options{Store: webserviceStore(d), Blobs: d.blobs, Logger: log})
 	dashboard.Register(rt, dashboard.Options{Signup: cfg.SignupOpen()})
 	rt.Handle(http.MethodGet, "/metrics", d.metrics.Handler(cfg.MetricsAllowed))
 	rt.Handle(http.MethodGet, "/openapi.json", openapi.Handler())

@@ -197,7 +197,9 @@ func newJobs(ctx context.Context, cfg *config.Config, id *signing.Identity, st w
 	runner := jobs.New(jobs.Options{Logger: log, Wake: wake})
 	fanout := push.NewFanout(push.FanoutOptions{Queue: st, Pusher: client, Logger: log, Results: m})
 	runner.Register(fanout.Kind())
-	runner.Register(fanout.TemplateKind(st))
+	// The template fan-out folds each revision into the passes before it
+	// pushes their devices.
+	runner.Register(fanout.TemplateKind(st, passes.NewRenderer(st)))
 	return runner, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/placeholder"
@@ -21,6 +22,8 @@ type TemplateSource interface {
 // API's reads, void) goes through Resolve, so a template change needs to
 // write no body: 100,000 passes change by a hash and a stamp each.
 type Renderer struct {
+	// Now is the clock of folds (nil: time.Now).
+	Now   func() time.Time
 	store TemplateSource
 	mu    sync.Mutex
 	// designs caches compiled designs by id and revision (a revision's
@@ -133,7 +136,7 @@ type shareStore struct {
 }
 
 func (s shareStore) PassByShareID(ctx context.Context, id string) (*walletwallet.Pass, error) {
-	p, err := s.st.PassByShareID(ctx, id)
+	p, err := s.r.Fresh(ctx, func() (*walletwallet.Pass, error) { return s.st.PassByShareID(ctx, id) })
 	if err != nil {
 		return nil, err
 	}

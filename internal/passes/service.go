@@ -90,6 +90,7 @@ func New(o Options) *Service {
 	}
 	if o.Renderer == nil && o.Templates != nil {
 		o.Renderer = NewRenderer(o.Templates)
+		o.Renderer.Now = o.Now
 	}
 	return &Service{Options: o}
 }
@@ -109,7 +110,16 @@ func (s *Service) Owned(ctx context.Context, a *walletwallet.Account, serial, ve
 		// only fail (PostgreSQL refuses NUL bytes and invalid UTF-8).
 		return nil, notFound
 	}
-	p, err := s.Store.Pass(ctx, s.PassTypeID, serial)
+	read := func() (*walletwallet.Pass, error) { return s.Store.Pass(ctx, s.PassTypeID, serial) }
+	var p *walletwallet.Pass
+	var err error
+	if s.Renderer != nil {
+		// A template pass behind its template is folded first, so no read
+		// after a template change's answer sees the old version.
+		p, err = s.Renderer.Fresh(ctx, read)
+	} else {
+		p, err = read()
+	}
 	if walletwallet.ErrorCode(err) == walletwallet.ENOTFOUND {
 		return nil, notFound
 	}

@@ -17,18 +17,29 @@ const TemplateKindName = "template-push"
 type TemplateQueue interface {
 	ClaimTemplatePushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (*walletwallet.TemplatePushJob, error)
 	ExtendTemplatePushLease(ctx context.Context, jobID int64, owner string, leaseUntil time.Time) error
-	TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, limit int) ([]walletwallet.TemplatePushTarget, error)
+	TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) ([]walletwallet.TemplatePushTarget, error)
 	AdvanceTemplatePushJob(ctx context.Context, jobID int64, owner string, serial string, regID int64) error
 	FinishTemplatePushJob(ctx context.Context, jobID int64, owner string) error
 }
 
+// TemplateFolder folds a template's revision into its passes, a batch at a
+// time in serial order (passes.Renderer.FoldBatch).
+type TemplateFolder interface {
+	FoldBatch(ctx context.Context, templateID, passTypeID, after string, limit int) (*walletwallet.TemplateFoldResult, error)
+}
+
+// FoldBatchSize is how many passes one fold transaction takes.
+const FoldBatchSize = 1000
+
 // TemplateKind is the template fan-out as a job kind. It shares the
 // fan-out's pushes in flight, retries and token handling; only the pages
-// differ: registrations of many passes in (serial, registration id) order,
-// the cursor saved after each settled page, so a crash or a takeover
-// repeats at most one page.
-func (f *Fanout) TemplateKind(q TemplateQueue) jobs.Kind {
-	return jobs.Kind{Name: TemplateKindName, Queue: templateQueue{q}, Handler: templateHandler{f, q}, Concurrency: f.o.Jobs, Done: f.report}
+// differ: it folds the revision into a batch of passes (serial order),
+// then pushes the registrations of those that changed in (serial,
+// registration id) order, the cursor saved after each settled page, so a
+// crash or a takeover repeats at most one page; the fold resumes from the
+// cursor (everything before it is folded, and a fold is idempotent).
+func (f *Fanout) TemplateKind(q TemplateQueue, folder TemplateFolder) jobs.Kind {
+	return jobs.Kind{Name: TemplateKindName, Queue: templateQueue{q}, Handler: templateHandler{f, q, folder}, Concurrency: f.o.Jobs, Done: f.report}
 }
 
 type templateQueue struct{ q TemplateQueue }
@@ -49,44 +60,76 @@ func (q templateQueue) SetLease(ctx context.Context, jobID int64, owner string, 
 }
 
 type templateHandler struct {
-	f *Fanout
-	q TemplateQueue
+	f      *Fanout
+	q      TemplateQueue
+	folder TemplateFolder
 }
 
-// Work pushes page after page from the job's cursor.
+// Work folds batch after batch from the job's cursor and pushes each
+// batch's devices once it is folded.
 func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jobs.Outcome, error) {
-	f, run := h.f, j.(*jobRun)
+	run := j.(*jobRun)
 	job := *run.tmpl
+	folded := job.CursorSerial
 	for {
-		page, err := h.q.TemplatePushTargets(ctx, &job, f.o.PageSize)
+		res, err := h.folder.FoldBatch(ctx, job.TemplateID, job.PassTypeID, folded, FoldBatchSize)
 		if err != nil {
-			return jobs.Failed, fmt.Errorf("template push targets: %w", err)
-		}
-		if len(page) > 0 {
-			targets := make([]walletwallet.PushTarget, len(page))
-			for i, t := range page {
-				targets[i] = walletwallet.PushTarget{RegistrationID: t.RegistrationID, PushToken: t.PushToken}
-			}
-			run.unsettled.Store(0)
-			f.pushPage(ctx, run, targets)
 			if ctx.Err() != nil {
 				return jobs.Stopped, nil
 			}
-			if n := run.unsettled.Load(); n > 0 {
-				return jobs.Retry, fmt.Errorf("%d devices of the page still failing after %s", n, f.o.RetryFor)
-			}
+			return jobs.Failed, fmt.Errorf("template fold: %w", err)
 		}
-		if len(page) < f.o.PageSize {
+		// Every pass up to upTo is folded; "" = all of them.
+		upTo := ""
+		if res.Scanned >= FoldBatchSize {
+			upTo = res.Last
+		}
+		if out, err, more := h.push(ctx, owner, run, &job, upTo); !more {
+			return out, err
+		}
+		if upTo == "" {
 			if err := h.q.FinishTemplatePushJob(ctx, job.ID, owner); err != nil {
 				return jobs.Failed, err
 			}
 			return jobs.Finished, nil
 		}
+		folded = upTo
+	}
+}
+
+// push pushes the job's targets with serials up to upTo from its cursor,
+// page by page, saving the cursor after each settled page; more is false
+// when the job must end now with outcome and err.
+func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, job *walletwallet.TemplatePushJob, upTo string) (outcome jobs.Outcome, err error, more bool) {
+	f := h.f
+	for {
+		page, err := h.q.TemplatePushTargets(ctx, job, upTo, f.o.PageSize)
+		if err != nil {
+			return jobs.Failed, fmt.Errorf("template push targets: %w", err), false
+		}
+		if len(page) == 0 {
+			return jobs.Finished, nil, true
+		}
+		targets := make([]walletwallet.PushTarget, len(page))
+		for i, t := range page {
+			targets[i] = walletwallet.PushTarget{RegistrationID: t.RegistrationID, PushToken: t.PushToken}
+		}
+		run.unsettled.Store(0)
+		f.pushPage(ctx, run, targets)
+		if ctx.Err() != nil {
+			return jobs.Stopped, nil, false
+		}
+		if n := run.unsettled.Load(); n > 0 {
+			return jobs.Retry, fmt.Errorf("%d devices of the page still failing after %s", n, f.o.RetryFor), false
+		}
 		last := page[len(page)-1]
 		if err := h.q.AdvanceTemplatePushJob(ctx, job.ID, owner, last.Serial, last.RegistrationID); err != nil {
-			return jobs.Failed, err
+			return jobs.Failed, err, false
 		}
 		job.CursorSerial, job.CursorID = last.Serial, last.RegistrationID
 		run.cursor = last.RegistrationID
+		if len(page) < f.o.PageSize {
+			return jobs.Finished, nil, true
+		}
 	}
 }

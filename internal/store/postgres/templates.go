@@ -112,9 +112,10 @@ func storedTemplate(ctx context.Context, tx pgx.Tx, id string, lock string) (rul
 }
 
 // UpdateTemplate applies c in one transaction (see walletwallet.Store). The
-// template row's lock keeps pass creations and value changes of the
-// template out until it commits, so no pass changes between its Rehash and
-// its write.
+// template row's lock keeps pass creations, value changes and folds of the
+// template out until it commits, so the count is exact. It writes no pass:
+// the job it enqueues folds the revision into them (FoldTemplate), and
+// every read of a pass behind folds that one first (passes.Folder).
 func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange, q walletwallet.Quota) (_ *walletwallet.TemplateUpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "postgres.UpdateTemplate(%q)", c.ID)
 	if !walletwallet.ValidTemplateID(c.ID) {
@@ -132,36 +133,20 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			return err
 		}
 		rev := cur.Rev + 1
-		serials, hashes, stamps, devices, err := rehashAll(ctx, tx, c, at)
+		changed, devices, passType, err := rehashAll(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		if len(serials) > 0 {
-			if err := countUsageN(ctx, tx, cur.Owner, q, int64(len(serials))); err != nil {
+		if changed > 0 {
+			if err := countUsageN(ctx, tx, cur.Owner, q, int64(changed)); err != nil {
 				return err
 			}
+			// The notification reaches every instance at commit.
 			if _, err := tx.Exec(ctx, `
-				UPDATE passes p SET hash = u.h, last_modified = u.l, blob = NULL, template_rev = $1
-				FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(s, h, l)
-				WHERE p.template_id = $5 AND p.serial = u.s`, rev, serials, hashes, stamps, c.ID); err != nil {
+				WITH job AS (INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
+					VALUES ($1, $2, $3, $4) RETURNING id)
+				SELECT pg_notify($5, '') FROM job`, c.ID, rev, passType, at, notifyChannel); err != nil {
 				return err
-			}
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
-				SELECT $1, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
-				WHERE template_id = $2 AND template_rev = $3 AND NOT voided ORDER BY serial`,
-				string(walletwallet.EventPassUpdated), c.ID, rev); err != nil {
-				return err
-			}
-			if devices > 0 {
-				// The notification reaches every instance at commit.
-				if _, err := tx.Exec(ctx, `
-					WITH job AS (INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
-						SELECT $1, $2, pass_type_id, $3 FROM passes WHERE template_id = $1 AND template_rev = $2 LIMIT 1
-						RETURNING id)
-					SELECT pg_notify($4, '') FROM job`, c.ID, rev, at, notifyChannel); err != nil {
-					return err
-				}
 			}
 		}
 		if _, err := tx.Exec(ctx, `
@@ -169,7 +154,7 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			c.ID, c.Name, c.Design, c.Defaults, rev, at); err != nil {
 			return err
 		}
-		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: len(serials), NotifiedDevices: devices}
+		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: changed, NotifiedDevices: devices}
 		return nil
 	})
 	if err != nil {
@@ -178,34 +163,124 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 	return &res, nil
 }
 
-// rehashAll runs c.Rehash over the template's active passes and returns
-// those whose hash changes, as parallel arrays, and their devices.
-func rehashAll(ctx context.Context, tx pgx.Tx, c *walletwallet.TemplateChange, at time.Time) (serials, hashes []string, stamps []time.Time, devices int, err error) {
+// rehashAll runs c.Rehash over the template's active passes and counts
+// those whose hash changes and their devices.
+func rehashAll(ctx context.Context, tx pgx.Tx, c *walletwallet.TemplateChange) (changed, devices int, passType string, err error) {
 	rows, err := tx.Query(ctx, `
-		SELECT serial, hash, last_modified, registration_count, template_values FROM passes
+		SELECT pass_type_id, serial, hash, registration_count, template_values FROM passes
 		WHERE template_id = $1 AND NOT voided`, c.ID)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return 0, 0, "", err
 	}
 	defer rows.Close()
-	var serial, hash string
-	var last time.Time
+	var pt, serial, hash string
 	var n int
 	var values []byte
-	_, err = pgx.ForEachRow(rows, []any{&serial, &hash, &last, &n, &values}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&pt, &serial, &hash, &n, &values}, func() error {
 		h, err := c.Rehash(serial, values)
 		if err != nil {
 			return err
 		}
 		if h != hash {
-			serials = append(serials, serial)
-			hashes = append(hashes, h)
-			stamps = append(stamps, rules.NextVersion(last, at))
+			changed++
 			devices += n
+			passType = pt
 		}
 		return nil
 	})
-	return serials, hashes, stamps, devices, err
+	return changed, devices, passType, err
+}
+
+// FoldTemplate applies f in one transaction (see walletwallet.TemplateFold).
+// The template row is taken shared (a change waits for the fold), the
+// batch's rows for update: a read folding one pass and the job folding its
+// batch wait for each other, and the later sees the pass already at Rev.
+func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_ *walletwallet.TemplateFoldResult, err error) {
+	defer walletwallet.Wrap(&err, "postgres.FoldTemplate(%q)", f.TemplateID)
+	if !walletwallet.ValidTemplateID(f.TemplateID) {
+		return nil, rules.TemplateNotFound(f.TemplateID)
+	}
+	at := rules.OrNow(f.At)
+	var res walletwallet.TemplateFoldResult
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		res = walletwallet.TemplateFoldResult{}
+		cur, err := storedTemplate(ctx, tx, f.TemplateID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		if cur.Rev != f.Rev {
+			return walletwallet.ErrTemplateChanged
+		}
+		var rows pgx.Rows
+		if f.Serial != "" {
+			rows, err = tx.Query(ctx, `
+				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
+				WHERE pass_type_id = $1 AND serial = $2 AND template_id = $3 AND NOT voided
+				FOR UPDATE`, f.PassTypeID, f.Serial, f.TemplateID)
+		} else {
+			rows, err = tx.Query(ctx, `
+				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
+				WHERE pass_type_id = $1 AND serial > $2 AND template_id = $3 AND NOT voided
+				ORDER BY serial LIMIT $4 FOR UPDATE`,
+				f.PassTypeID, f.After, f.TemplateID, f.Limit)
+		}
+		if err != nil {
+			return err
+		}
+		var serial, hash string
+		var last time.Time
+		var rev int64
+		var values []byte
+		var same, serials, hashes []string
+		var stamps []time.Time
+		_, err = pgx.ForEachRow(rows, []any{&serial, &hash, &last, &rev, &values}, func() error {
+			res.Scanned++
+			res.Last = serial
+			if rev >= f.Rev {
+				return nil
+			}
+			h, err := f.Rehash(serial, values)
+			if err != nil {
+				return err
+			}
+			if h == hash {
+				same = append(same, serial)
+				return nil
+			}
+			serials, hashes = append(serials, serial), append(hashes, h)
+			stamps = append(stamps, rules.NextVersion(last, at))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(same) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE passes SET template_rev = $1 WHERE pass_type_id = $2 AND serial = ANY($3)`,
+				f.Rev, f.PassTypeID, same); err != nil {
+				return err
+			}
+		}
+		if len(serials) > 0 {
+			tag, err := tx.Exec(ctx, `
+				WITH u AS (
+					UPDATE passes p SET hash = u.h, last_modified = u.l, blob = NULL, template_rev = $1
+					FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(s, h, l)
+					WHERE p.pass_type_id = $5 AND p.serial = u.s
+					RETURNING p.account_id, p.pass_type_id, p.serial, p.last_modified, p.template_id)
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+				SELECT $6, account_id, pass_type_id, serial, '', last_modified, template_id FROM u ORDER BY serial`,
+				f.Rev, serials, hashes, stamps, f.PassTypeID, string(walletwallet.EventPassUpdated))
+			if err != nil {
+				return err
+			}
+			res.Changed = int(tag.RowsAffected())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // DeleteTemplate marks the template deleted unless it has active passes.
@@ -309,15 +384,15 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 }
 
 // TemplatePushTargets returns the next page of the job's registrations.
-func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
+func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "postgres.TemplatePushTargets(%d)", job.ID)
 	rows, err := db.pool.Query(ctx, `
 		SELECT p.serial, r.id, r.push_token FROM passes p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.template_id = $1 AND p.template_rev = $2 AND p.pass_type_id = $3
-			AND p.serial >= $4 AND (p.serial > $4 OR r.id > $5)
+		WHERE p.pass_type_id = $3 AND p.serial >= $4 AND (p.serial > $4 OR r.id > $5) AND ($7 = '' OR p.serial <= $7)
+			AND p.template_id = $1 AND p.template_rev >= $2 AND p.last_modified >= $8
 		ORDER BY p.serial, r.id LIMIT $6`,
-		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit)
+		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit, upTo, job.CreatedAt)
 	if err != nil {
 		return nil, err
 	}

@@ -65,15 +65,16 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 }
 
 // TemplatePushTargets returns the next page of the job's registrations.
-func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
+func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.TemplatePushTargets(%d)", job.ID)
 	rows, err := db.rd.QueryContext(ctx, `
 		SELECT p.serial, r.id, r.push_token FROM passes p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.template_id = ? AND p.template_rev = ? AND p.pass_type_id = ?
-			AND p.serial >= ? AND (p.serial > ? OR r.id > ?)
+		WHERE p.pass_type_id = ? AND p.serial >= ? AND (p.serial > ? OR r.id > ?) AND (? = '' OR p.serial <= ?)
+			AND p.template_id = ? AND p.template_rev >= ? AND p.last_modified >= ?
 		ORDER BY p.serial, r.id LIMIT ?`,
-		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorSerial, job.CursorID, limit)
+		job.PassTypeID, job.CursorSerial, job.CursorSerial, job.CursorID, upTo, upTo,
+		job.TemplateID, job.Rev, millis(job.CreatedAt), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -111,16 +110,10 @@ func storedTemplate(ctx context.Context, tx *wtx, id string) (rules.StoredTempla
 	return cur, err
 }
 
-// changedPass is one pass a template change gives a new version.
-type changedPass struct {
-	Serial string `json:"s"`
-	Hash   string `json:"h"`
-	Last   int64  `json:"l"`
-}
-
 // UpdateTemplate applies c in one transaction (see walletwallet.Store). The
-// single writer makes read-then-write atomic: no pass of the template can
-// change between its Rehash and its write.
+// single writer makes read-then-count atomic. It writes no pass: the job it
+// enqueues folds the revision into them (FoldTemplate), and every read of
+// a pass behind folds that one first (passes.Folder).
 func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange, q walletwallet.Quota) (_ *walletwallet.TemplateUpdateResult, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.UpdateTemplate(%q)", c.ID)
 	if !walletwallet.ValidTemplateID(c.ID) {
@@ -138,31 +131,18 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			return err
 		}
 		rev := cur.Rev + 1
-		changed, devices, err := rehashAll(ctx, tx, c, at)
+		changed, devices, passType, err := rehashAll(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		if len(changed) > 0 {
-			if err := countUsageN(ctx, tx, cur.Owner, q, int64(len(changed))); err != nil {
-				return err
-			}
-			if err := writeChanged(ctx, tx, c.ID, rev, changed); err != nil {
+		if changed > 0 {
+			if err := countUsageN(ctx, tx, cur.Owner, q, int64(changed)); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
-				SELECT ?, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
-				WHERE template_id = ? AND template_rev = ? AND voided = 0 ORDER BY serial`,
-				string(walletwallet.EventPassUpdated), c.ID, rev); err != nil {
+				INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at) VALUES (?, ?, ?, ?)`,
+				c.ID, rev, passType, at); err != nil {
 				return err
-			}
-			if devices > 0 {
-				if _, err := tx.ExecContext(ctx, `
-					INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
-					SELECT ?, ?, pass_type_id, ? FROM passes WHERE template_id = ? AND template_rev = ? LIMIT 1`,
-					c.ID, rev, at, c.ID, rev); err != nil {
-					return err
-				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -170,78 +150,138 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			c.Name, c.Design, c.Defaults, rev, at, c.ID); err != nil {
 			return err
 		}
-		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: len(changed), NotifiedDevices: devices}
+		res = walletwallet.TemplateUpdateResult{Rev: rev, UpdatedPasses: changed, NotifiedDevices: devices}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if res.NotifiedDevices > 0 {
+	if res.UpdatedPasses > 0 {
 		db.notifyPushJob()
 	}
 	return &res, nil
 }
 
-// writeChanged gives the changed passes their new versions in a few
-// statements whatever their number: the serials, hashes and stamps travel
-// as one JSON array into a keyed temporary table, which the update joins
-// by key (joining json_each directly would scan it once per pass).
-// These statements are not cached: the temporary table is the
-// connection's, and exists only from the first of them on.
-func writeChanged(ctx context.Context, tx *wtx, id string, rev int64, changed []changedPass) error {
-	list, err := json.Marshal(changed)
-	if err != nil {
-		return err
-	}
-	ctx = context.WithoutCancel(ctx)
-	for _, st := range []struct {
-		q    string
-		args []any
-	}{
-		{`CREATE TEMP TABLE IF NOT EXISTS template_changes (serial TEXT PRIMARY KEY, hash TEXT NOT NULL, last INTEGER NOT NULL) WITHOUT ROWID`, nil},
-		{`DELETE FROM temp.template_changes`, nil},
-		{`INSERT INTO temp.template_changes (serial, hash, last) SELECT value ->> 's', value ->> 'h', value ->> 'l' FROM json_each(?)`, []any{string(list)}},
-		{`UPDATE passes SET hash = c.hash, last_modified = c.last, blob = NULL, template_rev = ?
-			FROM temp.template_changes AS c WHERE passes.template_id = ? AND passes.serial = c.serial`, []any{rev, id}},
-		{`DELETE FROM temp.template_changes`, nil},
-	} {
-		if _, err := tx.tx.ExecContext(ctx, st.q, st.args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rehashAll runs c.Rehash over the template's active passes and returns
-// those whose hash changes, with their new stamps, and their devices.
-func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange, at int64) ([]changedPass, int, error) {
+// rehashAll runs c.Rehash over the template's active passes and counts
+// those whose hash changes and their devices.
+func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange) (changed, devices int, passType string, err error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT serial, hash, last_modified, registration_count, template_values FROM passes
+		SELECT pass_type_id, serial, hash, registration_count, template_values FROM passes
 		WHERE template_id = ? AND voided = 0`, c.ID)
 	if err != nil {
-		return nil, 0, err
+		return 0, 0, "", err
 	}
 	defer rows.Close()
-	var changed []changedPass
-	devices := 0
 	for rows.Next() {
-		var serial, hash string
-		var last int64
+		var pt, serial, hash string
 		var n int
 		var values []byte
-		if err := rows.Scan(&serial, &hash, &last, &n, &values); err != nil {
-			return nil, 0, err
+		if err := rows.Scan(&pt, &serial, &hash, &n, &values); err != nil {
+			return 0, 0, "", err
 		}
 		h, err := c.Rehash(serial, values)
 		if err != nil {
-			return nil, 0, err
+			return 0, 0, "", err
 		}
 		if h != hash {
-			changed = append(changed, changedPass{Serial: serial, Hash: h, Last: rules.NextVersionMillis(last, at)})
+			changed++
 			devices += n
+			passType = pt
 		}
 	}
-	return changed, devices, rows.Err()
+	return changed, devices, passType, rows.Err()
+}
+
+// FoldTemplate applies f in one transaction (see walletwallet.TemplateFold).
+func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_ *walletwallet.TemplateFoldResult, err error) {
+	defer walletwallet.Wrap(&err, "sqlite.FoldTemplate(%q)", f.TemplateID)
+	if !walletwallet.ValidTemplateID(f.TemplateID) {
+		return nil, rules.TemplateNotFound(f.TemplateID)
+	}
+	at := millis(rules.OrNow(f.At))
+	var res walletwallet.TemplateFoldResult
+	err = db.write(ctx, func(tx *wtx) error {
+		res = walletwallet.TemplateFoldResult{}
+		cur, err := storedTemplate(ctx, tx, f.TemplateID)
+		if err != nil {
+			return err
+		}
+		if cur.Rev != f.Rev {
+			return walletwallet.ErrTemplateChanged
+		}
+		// The primary key walks the pass type's serials in order; the
+		// template's passes among them are the batch.
+		var rows *sql.Rows
+		if f.Serial != "" {
+			rows, err = tx.QueryContext(ctx, `
+				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
+				WHERE pass_type_id = ? AND serial = ? AND template_id = ? AND voided = 0`,
+				f.PassTypeID, f.Serial, f.TemplateID)
+		} else {
+			rows, err = tx.QueryContext(ctx, `
+				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
+				WHERE pass_type_id = ? AND serial > ? AND template_id = ? AND voided = 0
+				ORDER BY serial LIMIT ?`,
+				f.PassTypeID, f.After, f.TemplateID, f.Limit)
+		}
+		if err != nil {
+			return err
+		}
+		type behind struct {
+			serial, hash string
+			last         int64
+			values       []byte
+		}
+		var todo []behind
+		for rows.Next() {
+			var b behind
+			var rev int64
+			if err := rows.Scan(&b.serial, &b.hash, &b.last, &rev, &b.values); err != nil {
+				rows.Close()
+				return err
+			}
+			res.Scanned++
+			res.Last = b.serial
+			if rev < f.Rev {
+				todo = append(todo, b)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, b := range todo {
+			h, err := f.Rehash(b.serial, b.values)
+			if err != nil {
+				return err
+			}
+			if h == b.hash {
+				if _, err := tx.ExecContext(ctx, `UPDATE passes SET template_rev = ? WHERE pass_type_id = ? AND serial = ?`,
+					f.Rev, f.PassTypeID, b.serial); err != nil {
+					return err
+				}
+				continue
+			}
+			res.Changed++
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE passes SET hash = ?, last_modified = ?, blob = NULL, template_rev = ? WHERE pass_type_id = ? AND serial = ?`,
+				h, rules.NextVersionMillis(b.last, at), f.Rev, f.PassTypeID, b.serial); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+				SELECT ?, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
+				WHERE pass_type_id = ? AND serial = ?`,
+				string(walletwallet.EventPassUpdated), f.PassTypeID, b.serial); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // DeleteTemplate marks the template deleted unless it has active passes.

@@ -53,6 +53,26 @@ func change(tp *walletwallet.Template, design string, at time.Time, keep ...*wal
 	}
 }
 
+// foldAll folds revision rev of c's template into its passes, limit at a
+// time, as the template job does, and returns how many changed.
+func foldAll(t *testing.T, s walletwallet.Store, c *walletwallet.TemplateChange, rev int64, limit int) int {
+	t.Helper()
+	changed, after := 0, ""
+	for {
+		res, err := s.FoldTemplate(context.Background(), &walletwallet.TemplateFold{
+			TemplateID: c.ID, PassTypeID: PassTypeID, Rev: rev, After: after, Limit: limit, At: c.At, Rehash: c.Rehash})
+		mustNil(t, err)
+		if res.Scanned > limit || (res.Scanned > 0 && res.Last <= after) {
+			t.Fatalf("fold after %q: %+v", after, res)
+		}
+		changed += res.Changed
+		if res.Scanned < limit {
+			return changed
+		}
+		after = res.Last
+	}
+}
+
 func mustPass(t *testing.T, s walletwallet.Store, p *walletwallet.Pass) *walletwallet.Pass {
 	t.Helper()
 	got, err := s.Pass(context.Background(), p.PassTypeID, p.Serial)
@@ -203,12 +223,37 @@ func testTemplateUpdate(t *testing.T, s walletwallet.Store) {
 	// Within the same second as the passes' versions: the new ones go to
 	// the next second (If-Modified-Since has whole seconds).
 	at := t0.Add(100 * time.Millisecond)
-	res, err := s.UpdateTemplate(ctx, change(tp, `{"d":2}`, at, same), walletwallet.Quota{Month: bigQuota.Month, Limit: 7})
+	ch := change(tp, `{"d":2}`, at, same)
+	res, err := s.UpdateTemplate(ctx, ch, walletwallet.Quota{Month: bigQuota.Month, Limit: 7})
 	mustNil(t, err)
 	if res.Rev != 2 || res.UpdatedPasses != 2 || res.NotifiedDevices != 3 {
 		t.Fatalf("result = %+v, want rev 2, 2 passes, 3 devices", res)
 	}
 	wantUsage(t, s, a, 7)
+	// The answer writes no pass: the fold does, once per pass.
+	if got := mustPass(t, s, p1); got.Hash != p1.Hash || got.TemplateRev != 1 || got.Blob == nil {
+		t.Fatalf("update wrote pass %s before the fold: %+v", p1.Serial, got)
+	}
+	if evs := events.next(t); len(evs) != 0 {
+		t.Fatalf("events before the fold: %+v", evs)
+	}
+	// Stale revision: the folder renders again.
+	_, err = s.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: PassTypeID, Rev: 1, Limit: 10, At: at, Rehash: ch.Rehash})
+	if !errors.Is(err, walletwallet.ErrTemplateChanged) {
+		t.Fatalf("fold of an old revision: %v", err)
+	}
+	// One pass alone (a read reaching it first), then the batches.
+	one, err := s.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: PassTypeID, Rev: 2, Serial: p2.Serial, At: at, Rehash: ch.Rehash})
+	mustNil(t, err)
+	if one.Scanned != 1 || one.Changed != 1 || one.Last != p2.Serial {
+		t.Fatalf("single fold = %+v", one)
+	}
+	if n := foldAll(t, s, ch, 2, 2); n != 1 {
+		t.Fatalf("batch folds changed %d passes, want 1 (p1; p2 was folded)", n)
+	}
+	if n := foldAll(t, s, ch, 2, 2); n != 0 {
+		t.Fatalf("a second fold changed %d passes", n)
+	}
 	for _, p := range []*walletwallet.Pass{p1, p2} {
 		got := mustPass(t, s, p)
 		wantTime(t, "new version", got.LastModified, t0.Truncate(time.Second).Add(time.Second))
@@ -217,10 +262,14 @@ func testTemplateUpdate(t *testing.T, s walletwallet.Store) {
 		}
 		wantBytes(t, "values", got.Values, p.Values)
 	}
-	for _, p := range []*walletwallet.Pass{same, plain} {
-		got := mustPass(t, s, p)
+	// An unchanged pass only records that it is at the new revision.
+	for _, c := range []struct {
+		p   *walletwallet.Pass
+		rev int64
+	}{{same, 2}, {plain, plain.TemplateRev}} {
+		got := mustPass(t, s, c.p)
 		wantTime(t, "unchanged version", got.LastModified, t0)
-		if got.Blob == nil || got.Hash != p.Hash || got.TemplateRev != p.TemplateRev {
+		if got.Blob == nil || got.Hash != c.p.Hash || got.TemplateRev != c.rev {
 			t.Fatalf("unchanged pass touched: blob %q hash %s rev %d", got.Blob, got.Hash, got.TemplateRev)
 		}
 	}
@@ -343,7 +392,8 @@ func testTemplateJobs(t *testing.T, s walletwallet.Store) {
 	other := templatePass(t, s, newTemplate(t, s, a, `{"o":1}`), `{}`)
 	registerDevice(t, s, other, "x"+ps[0].Serial, "tok-x-"+ps[0].Serial)
 
-	res, err := s.UpdateTemplate(ctx, change(tp, `{"d":2}`, t0.Add(time.Second), unchanged), bigQuota)
+	ch := change(tp, `{"d":2}`, t0.Add(time.Second), unchanged)
+	res, err := s.UpdateTemplate(ctx, ch, bigQuota)
 	mustNil(t, err)
 	if res.NotifiedDevices != 4 {
 		t.Fatalf("notified = %d, want 4", res.NotifiedDevices)
@@ -359,10 +409,28 @@ func testTemplateJobs(t *testing.T, s walletwallet.Store) {
 	}
 	wantCode(t, s.AdvanceTemplatePushJob(ctx, j.ID, "w2", "x", 1), walletwallet.ECONFLICT)
 	mustNil(t, s.ExtendTemplatePushLease(ctx, j.ID, "w1", now.Add(2*time.Minute)))
-	var got []string
+	// Nothing is a target before its pass is folded; with a bound, only
+	// what is folded up to it.
 	job := *j
+	if page, err := s.TemplatePushTargets(ctx, &job, "", 10); err != nil || len(page) != 0 {
+		t.Fatalf("targets before the fold: %v %v", page, err)
+	}
+	first, err := s.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: PassTypeID, Rev: 2, Limit: 1, At: ch.At, Rehash: ch.Rehash})
+	mustNil(t, err)
+	page, err := s.TemplatePushTargets(ctx, &job, first.Last, 10)
+	mustNil(t, err)
+	for _, tg := range page {
+		if tg.Serial != first.Last {
+			t.Fatalf("target %+v beyond the folded bound %s", tg, first.Last)
+		}
+	}
+	if len(page) != 2 && first.Changed == 1 {
+		t.Fatalf("targets up to %s = %v, want its 2 devices", first.Last, page)
+	}
+	foldAll(t, s, ch, 2, 10)
+	var got []string
 	for {
-		page, err := s.TemplatePushTargets(ctx, &job, 3)
+		page, err := s.TemplatePushTargets(ctx, &job, "", 3)
 		mustNil(t, err)
 		if len(page) > 3 {
 			t.Fatalf("page of %d, limit 3", len(page))
