@@ -350,7 +350,9 @@ type Store interface {
 	// TemplatePushTargets returns up to limit registrations of the job's
 	// passes (those whose version came from job.Rev or later, stamped at or
 	// after job.CreatedAt) after the job's cursor and with serials up to
-	// upTo ("" = no bound), ordered by (serial, registration id).
+	// upTo ("" = no bound), ordered by (serial, registration id), taken
+	// from at most limit passes: a short page does not mean the last; an
+	// empty one does.
 	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, upTo string, limit int) ([]TemplatePushTarget, error)
 	// FoldTemplate applies f (see TemplateFold).
 	FoldTemplate(ctx context.Context, f *TemplateFold) (*TemplateFoldResult, error)

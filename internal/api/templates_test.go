@@ -198,6 +198,7 @@ func TestTemplateUpdate(t *testing.T) {
 		gold := issue(t, h, key, id, `{"member": "2", "name": "Bo", "tier": "Gold"}`)
 		before := h.count(key)
 		lastMod := h.do("GET", "/api/passes/"+gold, key, "").json(t)["lastUpdated"]
+		lastModBronze := h.do("GET", "/api/passes/"+bronze, key, "").json(t)["lastUpdated"]
 
 		// Only the default changes: the pass with its own tier keeps its version.
 		r := h.do("PATCH", "/api/templates/"+id, key, `{"defaults": {"tier": "Silver"}}`, "Content-Type: application/merge-patch+json")
@@ -213,8 +214,13 @@ func TestTemplateUpdate(t *testing.T) {
 		if got := h.do("GET", "/api/passes/"+gold, key, "").json(t)["lastUpdated"]; got != lastMod {
 			t.Fatalf("unchanged pass got a new version: %v → %v", lastMod, got)
 		}
+		// No job runs here: the read folds the pass (new version, new
+		// signature) before answering.
 		if fieldValue(currentPass(t, h, key, bronze), "headerFields") != "Silver" {
 			t.Fatal("the default's pass does not show the new default")
+		}
+		if got := h.do("GET", "/api/passes/"+bronze, key, "").json(t)["lastUpdated"]; got == lastModBronze {
+			t.Fatalf("changed pass read after the answer kept its version %v", got)
 		}
 		// A whole new design reaches both, each with its own values.
 		newDesign := strings.Replace(design, "Coffee Club", "Tea Club", 1)

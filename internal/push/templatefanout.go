@@ -128,8 +128,5 @@ func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, jo
 		}
 		job.CursorSerial, job.CursorID = last.Serial, last.RegistrationID
 		run.cursor = last.RegistrationID
-		if len(page) < f.o.PageSize {
-			return jobs.Finished, nil, true
-		}
 	}
 }

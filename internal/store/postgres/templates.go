@@ -387,10 +387,13 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "postgres.TemplatePushTargets(%d)", job.ID)
 	rows, err := db.pool.Query(ctx, `
-		SELECT p.serial, r.id, r.push_token FROM passes p
+		SELECT p.serial, r.id, r.push_token FROM (
+			SELECT pass_type_id, serial FROM passes
+			WHERE pass_type_id = $3 AND serial >= $4 AND ($7 = '' OR serial <= $7)
+				AND template_id = $1 AND template_rev >= $2 AND last_modified >= $8
+			ORDER BY serial LIMIT $6) AS p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.pass_type_id = $3 AND p.serial >= $4 AND (p.serial > $4 OR r.id > $5) AND ($7 = '' OR p.serial <= $7)
-			AND p.template_id = $1 AND p.template_rev >= $2 AND p.last_modified >= $8
+		WHERE p.serial > $4 OR r.id > $5
 		ORDER BY p.serial, r.id LIMIT $6`,
 		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit, upTo, job.CreatedAt)
 	if err != nil {

@@ -65,16 +65,22 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 }
 
 // TemplatePushTargets returns the next page of the job's registrations.
+// The page's passes are chosen first, then joined with their registrations:
+// a cursor on the join itself lets SQLite turn it into a range over every
+// registration after the cursor for each pass.
 func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.TemplatePushTargets(%d)", job.ID)
 	rows, err := db.rd.QueryContext(ctx, `
-		SELECT p.serial, r.id, r.push_token FROM passes p
+		SELECT p.serial, r.id, r.push_token FROM (
+			SELECT pass_type_id, serial FROM passes
+			WHERE pass_type_id = ? AND serial >= ? AND (? = '' OR serial <= ?)
+				AND +template_id = ? AND template_rev >= ? AND last_modified >= ?
+			ORDER BY serial LIMIT ?) AS p
 		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.pass_type_id = ? AND p.serial >= ? AND (p.serial > ? OR r.id > ?) AND (? = '' OR p.serial <= ?)
-			AND p.template_id = ? AND p.template_rev >= ? AND p.last_modified >= ?
+		WHERE p.serial > ? OR r.id > ?
 		ORDER BY p.serial, r.id LIMIT ?`,
-		job.PassTypeID, job.CursorSerial, job.CursorSerial, job.CursorID, upTo, upTo,
-		job.TemplateID, job.Rev, millis(job.CreatedAt), limit)
+		job.PassTypeID, job.CursorSerial, upTo, upTo, job.TemplateID, job.Rev, millis(job.CreatedAt), limit,
+		job.CursorSerial, job.CursorID, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -210,7 +210,8 @@ func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_
 			return walletwallet.ErrTemplateChanged
 		}
 		// The primary key walks the pass type's serials in order; the
-		// template's passes among them are the batch.
+		// template's passes among them are the batch (+template_id keeps
+		// the planner off the template index, which would sort them all).
 		var rows *sql.Rows
 		if f.Serial != "" {
 			rows, err = tx.QueryContext(ctx, `
@@ -220,7 +221,7 @@ func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_
 		} else {
 			rows, err = tx.QueryContext(ctx, `
 				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
-				WHERE pass_type_id = ? AND serial > ? AND template_id = ? AND voided = 0
+				WHERE pass_type_id = ? AND serial > ? AND +template_id = ? AND voided = 0
 				ORDER BY serial LIMIT ?`,
 				f.PassTypeID, f.After, f.TemplateID, f.Limit)
 		}

@@ -438,7 +438,7 @@ func testTemplateJobs(t *testing.T, s walletwallet.Store) {
 		for _, tg := range page {
 			got = append(got, tg.PushToken)
 		}
-		if len(page) < 3 {
+		if len(page) == 0 {
 			break
 		}
 		last := page[len(page)-1]
