@@ -115,10 +115,12 @@ func (is *Issuer) Contents(ctx context.Context, req *pkpass.Request, m Meta) ([]
 	if err != nil {
 		return nil, err
 	}
-	files := make([]pkpass.File, 0, 13)
+	refs := req.Images()
+	// pass.json, three variants per slot (and the default icon's), the strings.
+	files := make([]pkpass.File, 0, 1+3*(len(refs)+1)+len(req.Localizations))
 	files = append(files, pkpass.File{Name: "pass.json", Data: passJSON})
 	haveIcon := false
-	for _, ref := range req.Images() {
+	for _, ref := range refs {
 		vs, err := is.Images.Slot(ctx, ref.Field, ref.URL, imageSlot(ref.Slot, req.Style()))
 		if err != nil {
 			return nil, err

@@ -1,14 +1,25 @@
 package pkpass
 
 import (
-	"fmt"
 	"math"
+	"strconv"
 )
 
 // rgb is an 8-bit sRGB colour.
 type rgb struct{ R, G, B uint8 }
 
-func (c rgb) String() string { return fmt.Sprintf("rgb(%d, %d, %d)", c.R, c.G, c.B) }
+// String is "rgb(r, g, b)", appended without fmt: three of them are in
+// every pass.json.
+func (c rgb) String() string {
+	b := make([]byte, 0, len("rgb(255, 255, 255)"))
+	b = append(b, "rgb("...)
+	b = strconv.AppendUint(b, uint64(c.R), 10)
+	b = append(b, ", "...)
+	b = strconv.AppendUint(b, uint64(c.G), 10)
+	b = append(b, ", "...)
+	b = strconv.AppendUint(b, uint64(c.B), 10)
+	return string(append(b, ')'))
+}
 
 // palette is the three colours of a pass.
 type palette struct{ Background, Foreground, Label rgb }

@@ -1,6 +1,7 @@
 package pkpass
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -124,5 +125,14 @@ func TestParseHex(t *testing.T) {
 				t.Errorf("parseHex = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+// TestRGBString: the hand-appended form is the one pass.json always had.
+func TestRGBString(t *testing.T) {
+	for _, c := range []rgb{{0, 0, 0}, {255, 255, 255}, {9, 10, 99}, {100, 7, 200}} {
+		if got, want := c.String(), fmt.Sprintf("rgb(%d, %d, %d)", c.R, c.G, c.B); got != want {
+			t.Errorf("%#v.String() = %q, want %q", c, got, want)
+		}
 	}
 }

@@ -390,7 +390,7 @@ func stringsQuote(s string) string { return `"` + stringsEscaper.Replace(s) + `"
 // LocalizationFiles is the bundle's <lang>.lproj/pass.strings files, in
 // language order.
 func (r *Request) LocalizationFiles() []File {
-	var files []File
+	files := make([]File, 0, len(r.Localizations))
 	for _, lang := range sortedKeys(r.Localizations) {
 		files = append(files, File{Name: lang + ".lproj/pass.strings", Data: Strings(r.Localizations[lang])})
 	}
