@@ -352,8 +352,10 @@ func checkLocalizations(d *decoded) error {
 			if k == "" || utf8.RuneCountInString(k) > MaxStringLen {
 				return invalid("%s: keys must be 1 to %d characters", p, MaxStringLen)
 			}
-			if err := maxLen(p+"."+k, strs[k], MaxStringLen); err != nil {
-				return err
+			if v := strs[k]; len(v) > MaxStringLen { // else within the rune limit
+				if err := maxLen(p+"."+k, v, MaxStringLen); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -102,17 +102,17 @@ func (d *decoded) validateFields(name string, fields []Field) error {
 		return invalid("%s must have at most %d items", name, MaxFields)
 	}
 	for i, f := range fields {
-		p := name + "[" + strconv.Itoa(i) + "]."
-		if err := maxLen(p+"label", f.Label, MaxFieldLabel); err != nil {
+		p := fieldAt{name, i}
+		if err := p.maxLen("label", f.Label, MaxFieldLabel); err != nil {
 			return err
 		}
 		if f.Value == "" {
 			return invalid("%svalue is required", p)
 		}
-		if err := maxLen(p+"value", f.Value, MaxFieldValue); err != nil {
+		if err := p.maxLen("value", f.Value, MaxFieldValue); err != nil {
 			return err
 		}
-		if err := maxLen(p+"changeMessage", f.ChangeMessage, MaxChangeMessage); err != nil {
+		if err := p.maxLen("changeMessage", f.ChangeMessage, MaxChangeMessage); err != nil {
 			return err
 		}
 		if err := checkFieldOptions(name == "backFields", p, f); err != nil {
@@ -122,7 +122,24 @@ func (d *decoded) validateFields(name string, fields []Field) error {
 	return nil
 }
 
-func checkFieldOptions(back bool, p string, f Field) error {
+// fieldAt is the path prefix of field i of a field array, "name[i].",
+// formatted only when an error names it (building it for every field was
+// several allocations a field).
+type fieldAt struct {
+	name string
+	i    int
+}
+
+func (p fieldAt) String() string { return p.name + "[" + strconv.Itoa(p.i) + "]." }
+
+func (p fieldAt) maxLen(key, s string, max int) error {
+	if len(s) <= max {
+		return nil // byte length bounds rune count from above
+	}
+	return maxLen(p.String()+key, s, max)
+}
+
+func checkFieldOptions(back bool, p fieldAt, f Field) error {
 	for _, c := range []struct {
 		key, v string
 		enum   map[string]string
@@ -149,7 +166,7 @@ func checkFieldOptions(back bool, p string, f Field) error {
 	}
 	if f.Numeric() {
 		if f.DateStyle != "" || f.TimeStyle != "" {
-			return invalid("%s: a field is a date or a number, not both", strings.TrimSuffix(p, "."))
+			return invalid("%s: a field is a date or a number, not both", strings.TrimSuffix(p.String(), "."))
 		}
 		if !decimalNumber.MatchString(f.Value) {
 			return invalid("%svalue must be a decimal number like 12.50 when numberStyle or currencyCode is set", p)
@@ -169,7 +186,7 @@ func checkFieldOptions(back bool, p string, f Field) error {
 		if !back {
 			return invalid("%sattributedValue is only available on backFields", p)
 		}
-		if err := maxLen(p+"attributedValue", f.AttributedValue, MaxAttributedValue); err != nil {
+		if err := p.maxLen("attributedValue", f.AttributedValue, MaxAttributedValue); err != nil {
 			return err
 		}
 		if rest := anchorTag.ReplaceAllString(f.AttributedValue, ""); strings.ContainsAny(rest, "<>") {
