@@ -111,21 +111,27 @@ func (r *Renderer) shared(ctx context.Context, key string, fn func(context.Conte
 
 // resolve turns a URL into a source.
 func (r *Renderer) resolve(ctx context.Context, field, rawURL string) (source, error) {
-	lower := strings.ToLower(rawURL)
+	// Only the scheme is compared without case: lowering a whole data URI
+	// (kilobytes) for it cost more than the rest of the lookup.
 	switch {
-	case strings.HasPrefix(lower, "data:"):
+	case hasPrefixFold(rawURL, "data:"):
 		data, err := decodeDataURI(field, rawURL)
 		if err != nil {
 			return source{}, err
 		}
 		return source{hash: hashHex(data), data: data}, nil
-	case strings.HasPrefix(lower, "https://"):
+	case hasPrefixFold(rawURL, "https://"):
 		if r.fetcher == nil {
 			return source{}, walletwallet.Errorf(walletwallet.EINVALID, "%s: https image URLs are not supported in this build", field)
 		}
 		return r.remembered(ctx, field, rawURL)
 	}
 	return source{}, walletwallet.Errorf(walletwallet.EINVALID, "URL must use HTTPS protocol (%s)", field)
+}
+
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // remembered returns the source an https URL was fetched as, fetching only
