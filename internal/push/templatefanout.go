@@ -66,23 +66,34 @@ type templateHandler struct {
 }
 
 // Work folds batch after batch from the job's cursor and pushes each
-// batch's devices once it is folded.
+// batch's devices once it is folded. The next batch is folded while the
+// current one is pushed (a pass is pushed only once its batch committed:
+// the pages stop at the folded bound).
 func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jobs.Outcome, error) {
 	run := j.(*jobRun)
 	job := *run.tmpl
-	folded := job.CursorSerial
+	pending := h.foldAfter(ctx, &job, job.CursorSerial)
+	// A fold still running when the job ends is waited for: it is
+	// harmless (idempotent) but belongs to this run.
+	defer func() {
+		if pending != nil {
+			<-pending
+		}
+	}()
 	for {
-		res, err := h.folder.FoldBatch(ctx, job.TemplateID, job.PassTypeID, folded, FoldBatchSize)
-		if err != nil {
+		out := <-pending
+		pending = nil
+		if out.err != nil {
 			if ctx.Err() != nil {
 				return jobs.Stopped, nil
 			}
-			return jobs.Failed, fmt.Errorf("template fold: %w", err)
+			return jobs.Failed, fmt.Errorf("template fold: %w", out.err)
 		}
 		// Every pass up to upTo is folded; "" = all of them.
 		upTo := ""
-		if res.Scanned >= FoldBatchSize {
-			upTo = res.Last
+		if out.res.Scanned >= FoldBatchSize {
+			upTo = out.res.Last
+			pending = h.foldAfter(ctx, &job, upTo)
 		}
 		if out, err, more := h.push(ctx, owner, run, &job, upTo); !more {
 			return out, err
@@ -93,8 +104,23 @@ func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jo
 			}
 			return jobs.Finished, nil
 		}
-		folded = upTo
 	}
+}
+
+type foldOut struct {
+	res *walletwallet.TemplateFoldResult
+	err error
+}
+
+// foldAfter folds the next batch after serial after in the background.
+func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.TemplatePushJob, after string) <-chan foldOut {
+	ch := make(chan foldOut, 1)
+	id, passType := job.TemplateID, job.PassTypeID
+	go func() {
+		res, err := h.folder.FoldBatch(ctx, id, passType, after, FoldBatchSize)
+		ch <- foldOut{res, err}
+	}()
+	return ch
 }
 
 // push pushes the job's targets with serials up to upTo from its cursor,
