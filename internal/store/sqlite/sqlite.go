@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,12 +30,19 @@ import (
 type DB struct {
 	w  *sql.DB // the only writer: MaxOpenConns(1)
 	r  *sql.DB // query-only readers
+	cp *sql.DB // the checkpointer's one connection (checkpoint.go)
 	ws *stmts  // prepared statements of w
 	rd reader  // r with prepared statements
 
 	ops        chan *writeOp // to the writer goroutine
 	closing    chan struct{}
 	writerDone chan struct{}
+	committed  chan struct{} // wakes the checkpointer
+	cpDone     chan struct{}
+	// checkpoints counts the checkpointer's runs and lastCheckpoint keeps
+	// the latest one's outcome (for tests).
+	checkpoints    atomic.Int64
+	lastCheckpoint atomic.Pointer[checkpointResult]
 	closeOnce  sync.Once
 
 	mu   sync.Mutex
@@ -45,9 +53,11 @@ type DB struct {
 }
 
 // busy_timeout comes first: the other pragmas may need a lock that another
-// process (the CLI writing next to serve) holds for a moment.
-const (
-	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+// process (the CLI writing next to serve) holds for a moment. The writer
+// leaves checkpoints to the checkpointer (checkpoint.go) up to a backstop.
+var (
+	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerBackstopPages) + ")&_txlock=immediate"
 	readerParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 )
 
@@ -92,16 +102,25 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		r.Close()
 		return nil, err
 	}
-	db := &DB{w: w, r: r, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{}),
-		ops: make(chan *writeOp), closing: make(chan struct{}), writerDone: make(chan struct{})}
-	var anyHook bool
-	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks)`).Scan(&anyHook); err != nil {
+	cp, err := openCheckpointer(ctx, path)
+	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
+	db := &DB{w: w, r: r, cp: cp, ws: newStmts(w), rd: reader{newStmts(r)}, subs: make(map[chan struct{}]struct{}),
+		ops: make(chan *writeOp), closing: make(chan struct{}), writerDone: make(chan struct{}),
+		committed: make(chan struct{}, 1), cpDone: make(chan struct{})}
+	var anyHook bool
+	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks)`).Scan(&anyHook); err != nil {
+		w.Close()
+		r.Close()
+		cp.Close()
+		return nil, err
+	}
 	db.hooks.Store(anyHook)
 	go db.writer()
+	go db.checkpointer()
 	return db, nil
 }
 
@@ -172,9 +191,12 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.writerDone
+	<-db.cpDone
 	db.ws.close()
 	db.rd.close()
-	return errors.Join(db.r.Close(), db.w.Close())
+	// The writer closes last: the last connection to close checkpoints
+	// the whole log and removes it.
+	return errors.Join(db.cp.Close(), db.r.Close(), db.w.Close())
 }
 
 // PushJobNotifications signals the returned channel after every committed
@@ -305,6 +327,9 @@ func (db *DB) commitGroup(group []*writeOp) {
 		}
 	}
 	err = tx.Commit()
+	if err == nil {
+		db.noteCommit()
+	}
 	db.prepareMissed(ctx, t.missed)
 	if err == nil && t.recorded && db.hooks.Load() {
 		db.notifyPushJob()
