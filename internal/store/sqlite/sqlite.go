@@ -43,7 +43,7 @@ type DB struct {
 	// the latest one's outcome (for tests).
 	checkpoints    atomic.Int64
 	lastCheckpoint atomic.Pointer[checkpointResult]
-	closeOnce  sync.Once
+	closeOnce      sync.Once
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
