@@ -86,9 +86,37 @@ func decodeDetectors(m *mapper, f *Field, v value, path string) {
 var (
 	decimalNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
 	currencyCode  = regexp.MustCompile(`^[A-Z]{3}$`)
-	// anchorOnly matches attributed text whose only markup is <a href="…">…</a>.
-	anchorTag = regexp.MustCompile(`<a href="[^"<>]*">|</a>`)
 )
+
+// onlyAnchorMarkup reports whether the only markup in s is <a href="…">
+// (the URL without any of "<>) and </a>: every '<' must start one of the
+// two tags and no '>' may stand outside them. (A regexp replacing the tags
+// and then looking for '<' or '>' said the same, with an allocation and
+// a backtracking run per back field.)
+func onlyAnchorMarkup(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '>':
+			return false
+		case '<':
+			rest := s[i:]
+			if strings.HasPrefix(rest, "</a>") {
+				i += len("</a>") - 1
+				continue
+			}
+			const open = `<a href="`
+			if !strings.HasPrefix(rest, open) {
+				return false
+			}
+			end := strings.IndexAny(rest[len(open):], `"<>`)
+			if end < 0 || !strings.HasPrefix(rest[len(open)+end:], `">`) {
+				return false
+			}
+			i += len(open) + end + len(`">`) - 1
+		}
+	}
+	return true
+}
 
 // validateFields applies a field array's rules: count, then each field's
 // Part 1 limits, then its options.
@@ -189,7 +217,7 @@ func checkFieldOptions(back bool, p fieldAt, f Field) error {
 		if err := p.maxLen("attributedValue", f.AttributedValue, MaxAttributedValue); err != nil {
 			return err
 		}
-		if rest := anchorTag.ReplaceAllString(f.AttributedValue, ""); strings.ContainsAny(rest, "<>") {
+		if !onlyAnchorMarkup(f.AttributedValue) {
 			return invalid(`%sattributedValue may contain only <a href="…">…</a> markup`, p)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -111,6 +112,42 @@ type parser struct {
 	// instead of growing its own slice by doubling.
 	members []member
 	elems   []value
+	// memberArena and elemArena hold the finished containers' children:
+	// each container's slice is cut from the current chunk, so a body
+	// costs a few chunk allocations instead of one per object and array
+	// (a poster ticket has about 60 containers).
+	memberArena []member
+	elemArena   []value
+}
+
+// A chunk holds this many children (more for a bigger container): a
+// poster ticket's ~100 members and ~20 elements take two chunks and one.
+// Chunks do not double: a growing chunk size wasted more than it saved.
+const (
+	memberChunk = 64
+	elemChunk   = 32
+)
+
+// takeMembers moves a finished object's members into the arena and returns
+// them as a slice of exactly their length and capacity (so no append
+// through one container can reach its neighbour's children).
+func (p *parser) takeMembers(ms []member) []member {
+	if cap(p.memberArena)-len(p.memberArena) < len(ms) {
+		p.memberArena = make([]member, 0, max(len(ms), memberChunk))
+	}
+	start := len(p.memberArena)
+	p.memberArena = append(p.memberArena, ms...)
+	return p.memberArena[start:len(p.memberArena):len(p.memberArena)]
+}
+
+// takeElems is takeMembers for an array's elements.
+func (p *parser) takeElems(es []value) []value {
+	if cap(p.elemArena)-len(p.elemArena) < len(es) {
+		p.elemArena = make([]value, 0, max(len(es), elemChunk))
+	}
+	start := len(p.elemArena)
+	p.elemArena = append(p.elemArena, es...)
+	return p.elemArena[start:len(p.elemArena):len(p.elemArena)]
 }
 
 // keep reports whether a new child of a container with n children is stored.
@@ -142,6 +179,18 @@ func decodeStrict(body []byte) (v value, truncated bool, err error) {
 	return v, p.truncated, nil
 }
 
+// scratch is a parser's working stacks, kept between bodies: they are
+// copied out of (into the arenas) and emptied before a parse returns, so
+// only the capacity is reused, and grown stacks no longer cost a body
+// several allocations.
+type scratch struct {
+	members []member
+	elems   []value
+	path    []pathElem
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 func decodeTree(body []byte) (value, *parser, error) {
 	if !utf8.Valid(body) {
 		return value{}, nil, invalid("request body is not valid UTF-8")
@@ -151,6 +200,18 @@ func decodeTree(body []byte) (value, *parser, error) {
 	// ticket has about 120). The decoded request's strings keep the body's
 	// bytes alive for as long as the request lives, no more than it holds.
 	p := &parser{data: body, str: string(body)}
+	sc := scratchPool.Get().(*scratch)
+	p.members, p.elems, p.path = sc.members[:0], sc.elems[:0], sc.path[:0]
+	defer func() {
+		// An error leaves children on the stacks; none may stay reachable
+		// from the pool (they point into a body).
+		clear(p.members[:cap(p.members)])
+		clear(p.elems[:cap(p.elems)])
+		clear(p.path[:cap(p.path)])
+		sc.members, sc.elems, sc.path = p.members[:0], p.elems[:0], p.path[:0]
+		p.members, p.elems, p.path = nil, nil, nil
+		scratchPool.Put(sc)
+	}()
 	p.skipWS()
 	v, err := p.parseValue()
 	if err != nil {
@@ -291,8 +352,7 @@ func (p *parser) parseObject() (value, error) {
 			p.pos++
 			p.depth--
 			if n := len(p.members) - base; n > 0 {
-				v.obj = make([]member, n)
-				copy(v.obj, p.members[base:])
+				v.obj = p.takeMembers(p.members[base:])
 				p.members = p.members[:base]
 			}
 			return v, nil
@@ -347,8 +407,7 @@ func (p *parser) parseArray() (value, error) {
 			p.pos++
 			p.depth--
 			if n := len(p.elems) - base; n > 0 {
-				v.arr = make([]value, n)
-				copy(v.arr, p.elems[base:])
+				v.arr = p.takeElems(p.elems[base:])
 				p.elems = p.elems[:base]
 			}
 			return v, nil
@@ -387,7 +446,7 @@ func (p *parser) parseNumber() (value, error) {
 			return value{}, p.unexpected()
 		}
 	}
-	return value{kind: kindNumber, str: string(d[start:p.pos])}, nil
+	return value{kind: kindNumber, str: p.str[start:p.pos]}, nil
 }
 
 func (p *parser) skipDigits() bool {
@@ -514,6 +573,19 @@ func (p *parser) hex4() (rune, error) {
 // appendCanonical writes v with object keys sorted bytewise, no insignificant
 // whitespace, null members dropped and numbers as their literal text.
 func appendCanonical(buf []byte, v value) []byte {
+	c := canonWriter{order: make([]int32, 0, 64)} // one allocation for most bodies
+	return c.append(buf, v)
+}
+
+// canonWriter sorts an out-of-order object through a stack of member
+// indexes (order) instead of sorting copies of the members: a member is 88
+// bytes with pointers, an index 4, and nearly every object a client sends
+// is out of order.
+type canonWriter struct {
+	order []int32
+}
+
+func (c *canonWriter) append(buf []byte, v value) []byte {
 	switch v.kind {
 	case kindNull:
 		return append(buf, "null"...)
@@ -528,34 +600,49 @@ func appendCanonical(buf []byte, v value) []byte {
 		return appendQuoted(buf, v.str)
 	case kindArray:
 		buf = append(buf, '[')
-		for i, e := range v.arr {
+		for i := range v.arr {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendCanonical(buf, e)
+			buf = c.append(buf, v.arr[i])
 		}
 		return append(buf, ']')
 	}
 	members := v.obj
-	if !canonicalOrder(members) {
-		members = make([]member, 0, len(v.obj))
-		for _, m := range v.obj {
-			if m.val.kind != kindNull {
-				members = append(members, m)
-			}
-		}
-		slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	}
 	buf = append(buf, '{')
-	for i, m := range members {
-		if i > 0 {
+	if canonicalOrder(members) {
+		for i := range members {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = c.member(buf, &members[i])
+		}
+		return append(buf, '}')
+	}
+	base := len(c.order)
+	for i := range members {
+		if members[i].val.kind != kindNull {
+			c.order = append(c.order, int32(i))
+		}
+	}
+	slices.SortFunc(c.order[base:], func(a, b int32) int { return strings.Compare(members[a].key, members[b].key) })
+	// Nested objects push their indexes above end and pop them again, but
+	// may move the backing array: c.order is read afresh each time.
+	end := len(c.order)
+	for k := base; k < end; k++ {
+		if k > base {
 			buf = append(buf, ',')
 		}
-		buf = appendQuoted(buf, m.key)
-		buf = append(buf, ':')
-		buf = appendCanonical(buf, m.val)
+		buf = c.member(buf, &members[c.order[k]])
 	}
+	c.order = c.order[:base]
 	return append(buf, '}')
+}
+
+func (c *canonWriter) member(buf []byte, m *member) []byte {
+	buf = appendQuoted(buf, m.key)
+	buf = append(buf, ':')
+	return c.append(buf, m.val)
 }
 
 // canonicalOrder reports whether members are already as the canonical

@@ -163,6 +163,8 @@ var (
 	wifiKeys     = []string{"password", "ssid"}
 	airplayKeys  = []string{"airplayDeviceGroupToken"}
 	dateInfoKeys = []string{"date", "ignoreTimeComponents", "timeZone", "unannounced", "undetermined"}
+	// dateInfoBools are the members of a date info that are booleans.
+	dateInfoBools = map[string]bool{"ignoreTimeComponents": true, "unannounced": true, "undetermined": true}
 )
 
 // SemanticTagNames lists the known tags, for documentation and schemas.
@@ -173,8 +175,12 @@ func checkSemantics(d *decoded) error {
 	if !ok {
 		return nil
 	}
+	// Paths only go into messages: each tag is checked with an empty one
+	// first and, only when that fails, again with its own, so that a valid
+	// body builds no path strings (they were most of this check's
+	// allocations). The checks below keep to that: a path is extended only
+	// on the way to an error.
 	for _, mb := range sem.obj {
-		p := "semantics." + mb.key
 		t, known := semanticTags[mb.key]
 		if !known {
 			return invalid("semantics.%s is not one of Apple's semantic tags", mb.key)
@@ -182,8 +188,8 @@ func checkSemantics(d *decoded) error {
 		if mb.val.kind == kindNull {
 			continue
 		}
-		if err := checkSemValue(p, t, mb.val); err != nil {
-			return err
+		if err := checkSemValue("", t, mb.val); err != nil {
+			return checkSemValue("semantics."+mb.key, t, mb.val)
 		}
 	}
 	return nil
@@ -234,8 +240,8 @@ func checkSemValue(p string, t semType, v value) error {
 			if mb.key != "latitude" && mb.key != "longitude" {
 				return invalid("%s.%s is not a member of a location (latitude, longitude)", p, mb.key)
 			}
-			if err := checkSemValue(p+"."+mb.key, semNumber, mb.val); err != nil {
-				return err
+			if err := checkSemValue("", semNumber, mb.val); err != nil {
+				return checkSemValue(p+"."+mb.key, semNumber, mb.val)
 			}
 		}
 	case semPerson:
@@ -261,8 +267,7 @@ func checkSemValue(p string, t semType, v value) error {
 	case semAirplay:
 		return checkSemArray(p, v, func(ip string, it value) error { return checkSemObject(ip, it, airplayKeys, nil) })
 	case semDateInfo:
-		bools := map[string]bool{"ignoreTimeComponents": true, "unannounced": true, "undetermined": true}
-		if err := checkSemObject(p, v, dateInfoKeys, bools); err != nil {
+		if err := checkSemObject(p, v, dateInfoKeys, dateInfoBools); err != nil {
 			return err
 		}
 		for _, mb := range v.obj {
@@ -296,19 +301,19 @@ func checkSemObject(p string, v value, keys []string, bools map[string]bool) err
 			return invalid("%s.%s is not one of: %s", p, mb.key, strings.Join(keys, ", "))
 		}
 		if bools[mb.key] {
-			if err := want(p+"."+mb.key, mb.val, kindBool, "a boolean"); err != nil {
-				return err
+			if mb.val.kind != kindBool {
+				return invalid("%s.%s must be a boolean", p, mb.key)
 			}
 			continue
 		}
 		if mb.key == "phoneticRepresentation" && mb.val.kind == kindObject {
-			if err := checkSemObject(p+"."+mb.key, mb.val, personKeys, nil); err != nil {
-				return err
+			if err := checkSemObject("", mb.val, personKeys, nil); err != nil {
+				return checkSemObject(p+"."+mb.key, mb.val, personKeys, nil)
 			}
 			continue
 		}
-		if err := want(p+"."+mb.key, mb.val, kindString, "a string"); err != nil {
-			return err
+		if mb.val.kind != kindString {
+			return invalid("%s.%s must be a string", p, mb.key)
 		}
 	}
 	return nil
@@ -319,8 +324,8 @@ func checkSemArray(p string, v value, each func(string, value) error) error {
 		return invalid("%s must be an array", p)
 	}
 	for i, it := range v.arr {
-		if err := each(p+"["+strconv.Itoa(i)+"]", it); err != nil {
-			return err
+		if err := each("", it); err != nil {
+			return each(p+"["+strconv.Itoa(i)+"]", it)
 		}
 	}
 	return nil
