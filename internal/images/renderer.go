@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -78,12 +80,16 @@ func (r *Renderer) Slot(ctx context.Context, field, rawURL, slot string) (_ []Va
 	if _, ok := slots[slot]; !ok {
 		return nil, fmt.Errorf("images: unknown slot %q", slot)
 	}
+	if vs, ok := r.knownDataURI(rawURL, slot); ok {
+		return vs, nil
+	}
 	src, err := r.resolve(ctx, field, rawURL)
 	if err != nil {
 		return nil, err
 	}
 	key := src.hash + "/" + slot
 	if v, ok := r.cache.get(key); ok {
+		r.rememberDataURI(rawURL, src)
 		return append([]Variant(nil), v.([]Variant)...), nil
 	}
 	v, err := r.shared(ctx, "render/"+key, func(ctx context.Context) (any, error) {
@@ -92,7 +98,55 @@ func (r *Renderer) Slot(ctx context.Context, field, rawURL, slot string) (_ []Va
 	if err != nil {
 		return nil, err
 	}
+	r.rememberDataURI(rawURL, src)
 	return append([]Variant(nil), v.([]Variant)...), nil
+}
+
+// A data URI that has rendered once is remembered as the hash of its
+// decoded bytes, so that the next pass with the same URI (every pass of a
+// template or an API client) finds its variants without decoding the
+// base64 and hashing the image again. The entry is keyed by a seeded
+// 64-bit hash of the URI and holds the URI itself, which must match: two
+// URIs that share a hash never share an entry's image.
+var dataURISeed = maphash.MakeSeed()
+
+type dataURIEntry struct {
+	uri, hash string
+}
+
+func dataURIKey(uri string) string {
+	return "duri/" + strconv.FormatUint(maphash.String(dataURISeed, uri), 16)
+}
+
+// knownDataURI returns a slot's variants for a data URI remembered by
+// rememberDataURI whose variants are still cached; false sends the caller
+// the whole way (decoding, and rendering if the variants are gone).
+func (r *Renderer) knownDataURI(uri, slot string) ([]Variant, bool) {
+	if !hasPrefixFold(uri, "data:") {
+		return nil, false
+	}
+	e, ok := r.cache.get(dataURIKey(uri))
+	if !ok || e.(dataURIEntry).uri != uri {
+		return nil, false
+	}
+	v, ok := r.cache.get(e.(dataURIEntry).hash + "/" + slot)
+	if !ok {
+		return nil, false
+	}
+	return append([]Variant(nil), v.([]Variant)...), true
+}
+
+func (r *Renderer) rememberDataURI(uri string, src source) {
+	if src.url != "" || !hasPrefixFold(uri, "data:") {
+		return
+	}
+	key := dataURIKey(uri)
+	if e, ok := r.cache.get(key); ok && e.(dataURIEntry).uri == uri {
+		return
+	}
+	// A copy: uri is usually a substring of a whole request body.
+	e := dataURIEntry{uri: strings.Clone(uri), hash: src.hash}
+	r.cache.put(key, e, len(key)+len(e.uri)+len(e.hash))
 }
 
 // shared runs fn once for all concurrent callers with the same key. The work

@@ -378,3 +378,49 @@ func BenchmarkRendererSlot(b *testing.B) {
 		}
 	}
 }
+
+// TestRendererDataURIRemembered: a rendered data URI is remembered by the
+// hash of its bytes, and the entry is only used for exactly that URI:
+// another URI landing on the same key (forged here) gets its own image,
+// and a remembered URI whose variants left the cache is decoded again.
+func TestRendererDataURIRemembered(t *testing.T) {
+	ctx := context.Background()
+	srcA, srcB := pngOf(t, testImage(300, 120)), pngOf(t, testImage(120, 300))
+	uriA, uriB := dataURI("image/png", srcA), dataURI("image/png", srcB)
+	r := NewRenderer(Options{})
+	wantA, err := r.Slot(ctx, "logoURL", uriA, SlotLogo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := r.cache.get(dataURIKey(uriA))
+	if !ok || e.(dataURIEntry).uri != uriA || e.(dataURIEntry).hash != hashHex(srcA) {
+		t.Fatalf("entry for A = %+v, %v; want A's URI and hash", e, ok)
+	}
+	wantB, err := NewRenderer(Options{}).Slot(ctx, "logoURL", uriB, SlotLogo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B's key holding A's entry, as if the two URIs' hashes collided.
+	r.cache.put(dataURIKey(uriB), dataURIEntry{uri: uriA, hash: hashHex(srcA)}, 1)
+	gotB, err := r.Slot(ctx, "logoURL", uriB, SlotLogo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameVariants(t, wantB, gotB)
+	// A's variants evicted: the remembered hash alone is not enough.
+	r.cache.mu.Lock()
+	k := hashHex(srcA) + "/" + SlotLogo
+	el := r.cache.items[k]
+	r.cache.order.Remove(el)
+	delete(r.cache.items, k)
+	r.cache.used -= el.Value.(*lruEntry).size
+	r.cache.mu.Unlock()
+	gotA, err := r.Slot(ctx, "logoURL", uriA, SlotLogo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameVariants(t, wantA, gotA)
+	if n := r.renders.Load(); n != 3 {
+		t.Fatalf("rendered %d times, want 3 (A, B, A again)", n)
+	}
+}
