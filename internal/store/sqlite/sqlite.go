@@ -308,17 +308,21 @@ func (db *DB) commitGroup(group []*writeOp) {
 		}
 	} else {
 		for i, op := range group {
-			if err := t.exec(ctx, "SAVEPOINT op"); err != nil {
+			// The two fixed savepoint statements come from the cache; the
+			// rare rollback (two statements in one text) is compiled each time.
+			if _, err := t.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 				tx.Rollback()
 				fail(err)
 				return
 			}
 			errs[i] = op.fn(t)
-			end := "RELEASE op"
-			if errs[i] != nil {
-				end = "ROLLBACK TO op; RELEASE op"
+			var err error
+			if errs[i] == nil {
+				_, err = t.ExecContext(ctx, "RELEASE op")
+			} else {
+				err = t.exec(ctx, "ROLLBACK TO op; RELEASE op")
 			}
-			if err := t.exec(ctx, end); err != nil {
+			if err != nil {
 				// The transaction is no longer sound: nobody's work commits.
 				tx.Rollback()
 				fail(err)
