@@ -76,6 +76,7 @@ type PassSummary struct {
 	LastModified time.Time
 	Devices      int
 	TemplateID   string // "" when not made from a template
+	TemplateRev  int64  // the template revision of the current version
 }
 
 // PassVoid voids a pass: its new version (Blob, built with "voided": true

@@ -13,7 +13,7 @@ import (
 
 // After a template change's answer the pass rows are still behind; each
 // way of reading a pass (the web service's store, the share page's, the
-// service) folds it first, once: a new version with its event, and the
+// service, the listing) folds it first, once: a new version with its event, and the
 // job's batch afterwards finds nothing left to change.
 func TestReadsFoldPassesBehindTheirTemplate(t *testing.T) {
 	ctx := context.Background()
@@ -32,7 +32,7 @@ func TestReadsFoldPassesBehindTheirTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := svc.IssueFromTemplate(ctx, a, v.ID, []byte(`{"passes": [{"values": {"m": "A-1"}}, {"values": {"m": "B-2"}}, {"values": {"m": "C-3"}}]}`), passes.CreateOptions{})
+	c, _, err := svc.IssueFromTemplate(ctx, a, v.ID, []byte(`{"passes": [{"values": {"m": "A-1"}}, {"values": {"m": "B-2"}}, {"values": {"m": "C-3"}}, {"values": {"m": "D-4"}}]}`), passes.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestReadsFoldPassesBehindTheirTemplate(t *testing.T) {
 		}
 	}
 	now = now.Add(time.Minute)
-	if u, err := svc.PatchTemplate(ctx, a, v.ID, []byte(`{"pass": {"logoText": "New"}}`)); err != nil || u.UpdatedPasses != 3 {
+	if u, err := svc.PatchTemplate(ctx, a, v.ID, []byte(`{"pass": {"logoText": "New"}}`)); err != nil || u.UpdatedPasses != 4 {
 		t.Fatalf("patch: %+v %v", u, err)
 	}
 	raw, err := st.Pass(ctx, "pass.test", before[0].Serial)
@@ -71,6 +71,25 @@ func TestReadsFoldPassesBehindTheirTemplate(t *testing.T) {
 			}
 		}
 	}
+	// The listing, with no other read of the fourth pass before it.
+	listed := before[len(reads)]
+	for range 2 {
+		page, err := svc.List(ctx, a, passes.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range page.Passes {
+			if row.TemplateRev != 2 || !row.LastModified.After(before[0].LastModified) {
+				t.Fatalf("listed %s at revision %d, stamped %v (created %v)", row.Serial, row.TemplateRev, row.LastModified, before[0].LastModified)
+			}
+		}
+		if len(page.Passes) != len(before) {
+			t.Fatalf("listed %d passes, want %d", len(page.Passes), len(before))
+		}
+	}
+	if got, err := st.Pass(ctx, "pass.test", listed.Serial); err != nil || got.TemplateRev != 2 || got.Hash == listed.Hash {
+		t.Fatalf("the listing did not fold pass %s (%v): rev %d", listed.Serial, err, got.TemplateRev)
+	}
 	evs, err := st.Events(ctx, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +106,7 @@ func TestReadsFoldPassesBehindTheirTemplate(t *testing.T) {
 		}
 	}
 	res, err := svc.Renderer.FoldBatch(ctx, v.ID, "pass.test", "", 10)
-	if err != nil || res.Scanned != 3 || res.Changed != 0 {
+	if err != nil || res.Scanned != 4 || res.Changed != 0 {
 		t.Fatalf("the job's batch after the reads: %+v %v", res, err)
 	}
 }

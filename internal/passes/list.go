@@ -3,6 +3,7 @@ package passes
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,19 @@ func (s *Service) List(ctx context.Context, a *walletwallet.Account, o ListOptio
 	if err != nil {
 		return nil, err
 	}
+	if s.Renderer != nil {
+		// Like every other read, a listing shows no pass behind its
+		// template: the page's lagging passes are folded, then read again.
+		folded, err := s.Renderer.foldListed(ctx, s.PassTypeID, rows)
+		if err != nil {
+			return nil, err
+		}
+		if folded {
+			if rows, err = s.Store.ListPasses(ctx, q); err != nil {
+				return nil, err
+			}
+		}
+	}
 	page := &Page{Passes: rows}
 	if len(rows) > want {
 		page.Passes = rows[:want]
@@ -97,4 +111,32 @@ func decodeCursor(s string) (*walletwallet.PassCursor, bool) {
 		return nil, false
 	}
 	return &walletwallet.PassCursor{FirstIssued: time.UnixMilli(ms).UTC(), Serial: parts[2]}, true
+}
+
+// foldListed folds each active template pass of rows that is behind its
+// template's revision, and says whether it folded any.
+func (r *Renderer) foldListed(ctx context.Context, passTypeID string, rows []walletwallet.PassSummary) (bool, error) {
+	revs := map[string]int64{}
+	folded := false
+	for _, p := range rows {
+		if p.TemplateID == "" || p.Voided {
+			continue
+		}
+		rev, ok := revs[p.TemplateID]
+		if !ok {
+			t, err := r.store.Template(ctx, p.TemplateID)
+			if err != nil {
+				return false, fmt.Errorf("template %s of pass %s: %w", p.TemplateID, p.Serial, err)
+			}
+			rev, revs[p.TemplateID] = t.Rev, t.Rev
+		}
+		if p.TemplateRev >= rev {
+			continue
+		}
+		if _, err := r.fold(ctx, walletwallet.TemplateFold{TemplateID: p.TemplateID, PassTypeID: passTypeID, Serial: p.Serial}); err != nil {
+			return false, err
+		}
+		folded = true
+	}
+	return folded, nil
 }

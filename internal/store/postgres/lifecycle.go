@@ -143,7 +143,7 @@ func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []wal
 		args = append(args, rules.Stamp(q.After.FirstIssued), q.After.Serial)
 	}
 	rows, err := db.pool.Query(ctx, `
-		SELECT serial, voided, first_issued, last_modified, registration_count, coalesce(template_id, '') FROM passes
+		SELECT serial, voided, first_issued, last_modified, registration_count, coalesce(template_id, ''), template_rev FROM passes
 		WHERE `+where+` ORDER BY first_issued DESC, serial DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []wal
 	out := make([]walletwallet.PassSummary, 0, q.Limit)
 	for rows.Next() {
 		var s walletwallet.PassSummary
-		if err := rows.Scan(&s.Serial, &s.Voided, &s.FirstIssued, &s.LastModified, &s.Devices, &s.TemplateID); err != nil {
+		if err := rows.Scan(&s.Serial, &s.Voided, &s.FirstIssued, &s.LastModified, &s.Devices, &s.TemplateID, &s.TemplateRev); err != nil {
 			return nil, err
 		}
 		s.FirstIssued, s.LastModified = s.FirstIssued.UTC(), s.LastModified.UTC()

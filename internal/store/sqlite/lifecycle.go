@@ -140,7 +140,7 @@ func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []wal
 	}
 	args = append(args, q.Limit)
 	rows, err := db.rd.QueryContext(ctx, `
-		SELECT serial, voided, first_issued, last_modified, registration_count, coalesce(template_id, '') FROM passes
+		SELECT serial, voided, first_issued, last_modified, registration_count, coalesce(template_id, ''), template_rev FROM passes
 		WHERE `+where+` ORDER BY first_issued DESC, serial DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (db *DB) ListPasses(ctx context.Context, q walletwallet.PassQuery) (_ []wal
 	for rows.Next() {
 		var s walletwallet.PassSummary
 		var first, last int64
-		if err := rows.Scan(&s.Serial, &s.Voided, &first, &last, &s.Devices, &s.TemplateID); err != nil {
+		if err := rows.Scan(&s.Serial, &s.Voided, &first, &last, &s.Devices, &s.TemplateID, &s.TemplateRev); err != nil {
 			return nil, err
 		}
 		s.FirstIssued, s.LastModified = fromMillis(first), fromMillis(last)

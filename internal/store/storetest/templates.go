@@ -237,6 +237,7 @@ func testTemplateUpdate(t *testing.T, s walletwallet.Store) {
 	if evs := events.next(t); len(evs) != 0 {
 		t.Fatalf("events before the fold: %+v", evs)
 	}
+	wantListedRevs(t, s, a, map[string]int64{p1.Serial: 1, p2.Serial: 1, same.Serial: 1, plain.Serial: 0})
 	// Stale revision: the folder renders again.
 	_, err = s.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: PassTypeID, Rev: 1, Limit: 10, At: at, Rehash: ch.Rehash})
 	if !errors.Is(err, walletwallet.ErrTemplateChanged) {
@@ -276,6 +277,7 @@ func testTemplateUpdate(t *testing.T, s walletwallet.Store) {
 	if got := mustPass(t, s, voided); got.TemplateRev != 1 || got.Blob == nil {
 		t.Fatalf("voided pass touched: rev %d blob %q", got.TemplateRev, got.Blob)
 	}
+	wantListedRevs(t, s, a, map[string]int64{p1.Serial: 2, p2.Serial: 2, same.Serial: 2, voided.Serial: 1, plain.Serial: 0})
 	evs := events.next(t)
 	if len(evs) != 2 {
 		t.Fatalf("events = %+v, want two pass.updated", evs)
@@ -470,5 +472,25 @@ func testTemplateJobs(t *testing.T, s walletwallet.Store) {
 	mustNil(t, s.FinishTemplatePushJob(ctx, j.ID, "w2"))
 	if j3, err := s.ClaimTemplatePushJob(ctx, "w3", later.Add(time.Hour), later.Add(2*time.Hour)); err != nil || j3 != nil {
 		t.Fatalf("finished job claimed: %+v %v", j3, err)
+	}
+}
+
+// wantListedRevs checks the template revision ListPasses gives the named
+// passes of a.
+func wantListedRevs(t *testing.T, s walletwallet.Store, a *walletwallet.Account, want map[string]int64) {
+	t.Helper()
+	rows, err := s.ListPasses(context.Background(), walletwallet.PassQuery{AccountID: a.ID, Limit: 100})
+	mustNil(t, err)
+	seen := 0
+	for _, r := range rows {
+		if rev, ok := want[r.Serial]; ok {
+			seen++
+			if r.TemplateRev != rev {
+				t.Fatalf("listed pass %s at template revision %d, want %d", r.Serial, r.TemplateRev, rev)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("listed %d of the %d passes checked", seen, len(want))
 	}
 }
