@@ -36,3 +36,71 @@ func TestOnlyAnchorMarkupMatchesRegexp(t *testing.T) {
 		}
 	}
 }
+
+// TestStringsMatchesReplacer: pass.strings is written as the replacer it
+// was first written with escaped it.
+func TestStringsMatchesReplacer(t *testing.T) {
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	quote := func(s string) string { return `"` + esc.Replace(s) + `"` }
+	pieces := []string{`\`, `"`, "\n", "\r", "\t", "a", "é", " = ", ";", "\x01"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 2000; n++ {
+		strs := map[string]string{}
+		for k := r.IntN(4); k >= 0; k-- {
+			var kb, vb strings.Builder
+			for j := r.IntN(6); j >= 0; j-- {
+				kb.WriteString(pieces[r.IntN(len(pieces))])
+				vb.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			strs[kb.String()] = vb.String()
+		}
+		var want strings.Builder
+		for _, k := range sortedKeys(strs) {
+			want.WriteString(quote(k) + " = " + quote(strs[k]) + ";\n")
+		}
+		if got := string(Strings(strs)); got != want.String() {
+			t.Fatalf("Strings(%q) = %q, want %q", strs, got, want.String())
+		}
+	}
+}
+
+// TestSpecialWord: the eight-bytes-at-once test agrees with looking at each
+// byte, for every byte value at every position among ordinary neighbours
+// and for random words.
+func TestSpecialWord(t *testing.T) {
+	slow := func(w uint64) bool {
+		for k := 0; k < 8; k++ {
+			if c := byte(w >> (8 * k)); c < 0x20 || c == '"' || c == '\\' {
+				return true
+			}
+		}
+		return false
+	}
+	for _, fill := range []byte{'a', 0x20, 0x7f, 0x80, 0xff, '"' + 1, '\\' + 1} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var w uint64
+				for k := 0; k < 8; k++ {
+					b := fill
+					if k == pos {
+						b = byte(c)
+					}
+					w |= uint64(b) << (8 * k)
+				}
+				if special(w) != slow(w) {
+					t.Fatalf("special(%#x) = %v", w, special(w))
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 1_000_000; n++ {
+		if w := r.Uint64(); special(w) != slow(w) {
+			t.Fatalf("special(%#x) = %v", w, special(w))
+		}
+	}
+	s := strings.Repeat("abcdefgh", 3) + `"` + "tail"
+	if i := skipPlainString(s, 0); i > strings.IndexByte(s, '"') {
+		t.Fatalf("skipPlainString stepped over the quote: %d", i)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +66,7 @@ func Bundle(files []File, sign func(manifest []byte) ([]byte, error)) ([]byte, e
 		sums[i] = f.sums()
 		names[i] = i
 	}
-	sort.Slice(names, func(a, b int) bool { return files[names[a]].Name < files[names[b]].Name })
+	slices.SortFunc(names, func(a, b int) int { return strings.Compare(files[a].Name, files[b].Name) })
 	for k := 1; k < len(names); k++ {
 		if files[names[k]].Name == files[names[k-1]].Name {
 			return nil, fmt.Errorf("pkpass: Bundle: duplicate file %q", files[names[k]].Name)

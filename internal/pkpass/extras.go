@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -375,19 +374,50 @@ func sortedKeys[V any](m map[string]V) []string {
 // line per string in key order, with quotes, backslashes and line breaks
 // escaped.
 func Strings(strs map[string]string) []byte {
-	var sb strings.Builder
-	for _, k := range sortedKeys(strs) {
-		sb.WriteString(stringsQuote(k))
-		sb.WriteString(" = ")
-		sb.WriteString(stringsQuote(strs[k]))
-		sb.WriteString(";\n")
+	keys := sortedKeys(strs)
+	size := 0
+	for _, k := range keys {
+		size += len(k) + len(strs[k]) + len(`"" = "";`+"\n")
 	}
-	return []byte(sb.String())
+	// Written straight into one buffer of about the right size (a
+	// strings.Builder, a Replacer per string and a final copy cost a
+	// localized pass a dozen allocations).
+	b := make([]byte, 0, size+size/16)
+	for _, k := range keys {
+		b = appendStringsQuoted(b, k)
+		b = append(b, " = "...)
+		b = appendStringsQuoted(b, strs[k])
+		b = append(b, ";\n"...)
+	}
+	return b
 }
 
-var stringsEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-
-func stringsQuote(s string) string { return `"` + stringsEscaper.Replace(s) + `"` }
+// appendStringsQuoted appends s in double quotes with backslash, quote and
+// line-break characters escaped as a .strings file wants them.
+func appendStringsQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '\\':
+			esc = `\\`
+		case '"':
+			esc = `\"`
+		case '\n':
+			esc = `\n`
+		case '\r':
+			esc = `\r`
+		case '\t':
+			esc = `\t`
+		default:
+			continue
+		}
+		b = append(append(b, s[start:i]...), esc...)
+		start = i + 1
+	}
+	return append(append(b, s[start:]...), '"')
+}
 
 // LocalizationFiles is the bundle's <lang>.lproj/pass.strings files, in
 // language order.
