@@ -76,6 +76,30 @@ func (w *passWriter) value(v any) error {
 		w.close('}')
 	case []string:
 		w.strings(v)
+	case []passBarcode:
+		// Every pass has one; through encoding/json and indent it cost
+		// an encoder, a buffer and a validation pass.
+		if len(v) == 0 {
+			w.buf = append(w.buf, '[', ']')
+			return nil
+		}
+		w.open('[')
+		for i := range v {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.newline()
+			w.open('{')
+			w.key("format", true)
+			w.buf = appendEncString(w.buf, v[i].Format)
+			w.key("message", false)
+			w.buf = appendEncString(w.buf, v[i].Message)
+			w.key("messageEncoding", false)
+			w.buf = appendEncString(w.buf, v[i].MessageEncoding)
+			w.optString("altText", v[i].AltText)
+			w.close('}')
+		}
+		w.close(']')
 	case []passField:
 		if len(v) == 0 {
 			w.buf = append(w.buf, '[', ']')

@@ -73,7 +73,7 @@ func TestPassWriterMatchesEncodingJSON(t *testing.T) {
 				b, _ := json.Marshal(prefix + strings.ToValidUTF8(s, "?"))
 				return string(b)
 			}
-			body := `{"barcodeValue":"X","barcodeFormat":"QR","logoText":` + q("t") +
+			body := `{"barcodeValue":` + q("b") + `,"altText":` + q("a") + `,"barcodeFormat":"QR","logoText":` + q("t") +
 				`,"style":"eventTicket","poster":true,"semantics":{"eventName":` + q("e") + `,"venueName":"v","seats":[]},` +
 				`"userInfo":{"a":[],"b":{},"c":[{"d":` + q("") + `}]},` +
 				`"primaryFields":[{"label":` + q("") + `,"value":` + q("v") + `}],` +
