@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -102,5 +103,47 @@ func TestSpecialWord(t *testing.T) {
 	s := strings.Repeat("abcdefgh", 3) + `"` + "tail"
 	if i := skipPlainString(s, 0); i > strings.IndexByte(s, '"') {
 		t.Fatalf("skipPlainString stepped over the quote: %d", i)
+	}
+}
+
+// TestParseConcurrent: parses share pooled stacks, never their contents:
+// every example parsed on several goroutines at once (one of them with a
+// syntax error half-way, which leaves children on its stacks) gives the
+// canonical bytes it gives alone.
+func TestParseConcurrent(t *testing.T) {
+	want := map[string]string{}
+	bodies := examples(t)
+	for name, b := range bodies {
+		_, canon, _, err := ParseCanonical(b)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		want[name] = string(canon)
+	}
+	broken := []byte(`{"primaryFields":[{"label":"a","value":"b"},{"label":`)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if _, err := Parse(broken); err == nil {
+					errs <- "broken body parsed"
+					return
+				}
+				for name, b := range bodies {
+					if _, canon, _, err := ParseCanonical(b); err != nil || string(canon) != want[name] {
+						errs <- name + ": canonical bytes differ under concurrency"
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
