@@ -138,6 +138,10 @@ func parse(body []byte, canonical bool) (*Request, []byte, string, error) {
 	if err := d.validate(); err != nil {
 		return nil, nil, "", err
 	}
+	// Only the rules read the trees; the request returned holds d, and the
+	// trees' containers are cut from arena chunks shared with the whole
+	// body's tree, which must not live as long as the request does.
+	d.raw = nil
 	if truncated {
 		// Unreachable for any body within the schema; a backstop so a partly
 		// stored tree can never pass as a whole request.
