@@ -138,3 +138,29 @@ func BenchmarkUpdatePass100k(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTemplateDrain is the template job's store work for a change of
+// 100,000 passes with one device each (storetest.BenchmarkTemplateDrain).
+func BenchmarkTemplateDrain(b *testing.B) {
+	db := openFresh(b)
+	storetest.BenchmarkTemplateDrain(b, db, 100_000, 1000, 1000, func(tp *walletwallet.Template, n int) {
+		ctx := context.Background()
+		_, err := db.pool.Exec(ctx, `
+			INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified,
+				share_id, registration_count, template_id, template_rev, template_values)
+			SELECT $1, 'seed-' || lpad(i::text, 8, '0'), 'token-' || i, $2, '{}', 'seed', now(), now(),
+				'share-' || i, 1, $3, $4, convert_to('{"i":"' || i || '"}', 'UTF8') FROM generate_series(0, $5::int - 1) AS i`,
+			storetest.PassTypeID, tp.AccountID, tp.ID, tp.Rev, n)
+		if err == nil {
+			_, err = db.pool.Exec(ctx, `
+				INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+				SELECT 'dev-' || serial, pass_type_id, serial, md5(serial) || md5(serial), now() FROM passes WHERE template_id = $1`, tp.ID)
+		}
+		if err == nil {
+			_, err = db.pool.Exec(ctx, `ANALYZE passes; ANALYZE registrations`)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}

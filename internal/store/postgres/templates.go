@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -384,18 +385,16 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 }
 
 // TemplatePushTargets returns the next page of the job's registrations.
+// The bound upTo is its own term of the serial range: as "$7 = ” OR
+// serial <= $7" a generic plan could not use it, and the page after a
+// batch's last would read on through every later pass.
 func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "postgres.TemplatePushTargets(%d)", job.ID)
-	rows, err := db.pool.Query(ctx, `
-		SELECT p.serial, r.id, r.push_token FROM (
-			SELECT pass_type_id, serial FROM passes
-			WHERE pass_type_id = $3 AND serial >= $4 AND ($7 = '' OR serial <= $7)
-				AND template_id = $1 AND template_rev >= $2 AND last_modified >= $8
-			ORDER BY serial LIMIT $6) AS p
-		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.serial > $4 OR r.id > $5
-		ORDER BY p.serial, r.id LIMIT $6`,
-		job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit, upTo, job.CreatedAt)
+	q, args := templatePageAll, []any{job.TemplateID, job.Rev, job.PassTypeID, job.CursorSerial, job.CursorID, limit, job.CreatedAt}
+	if upTo != "" {
+		q, args = templatePageUpTo, append(args, upTo)
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -410,3 +409,19 @@ func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.Templat
 	}
 	return out, rows.Err()
 }
+
+// templatePage is TemplatePushTargets' query; %s bounds the serials.
+const templatePage = `
+	SELECT p.serial, r.id, r.push_token FROM (
+		SELECT pass_type_id, serial FROM passes
+		WHERE pass_type_id = $3 AND serial >= $4 %s
+			AND template_id = $1 AND template_rev >= $2 AND last_modified >= $7
+		ORDER BY serial LIMIT $6) AS p
+	JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
+	WHERE p.serial > $4 OR r.id > $5
+	ORDER BY p.serial, r.id LIMIT $6`
+
+var (
+	templatePageAll  = fmt.Sprintf(templatePage, "")
+	templatePageUpTo = fmt.Sprintf(templatePage, "AND serial <= $8")
+)

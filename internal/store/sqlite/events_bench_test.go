@@ -93,3 +93,29 @@ func BenchmarkBulkEvents(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTemplateDrain is the template job's store work for a change of
+// 100,000 passes with one device each (storetest.BenchmarkTemplateDrain).
+func BenchmarkTemplateDrain(b *testing.B) {
+	db := openTemp(b)
+	storetest.BenchmarkTemplateDrain(b, db, 100_000, 1000, 1000, func(tp *walletwallet.Template, n int) {
+		err := db.write(context.Background(), func(tx *wtx) error {
+			_, err := tx.ExecContext(context.Background(), `
+				WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ? - 1)
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified,
+					share_id, registration_count, template_id, template_rev, template_values)
+				SELECT ?, printf('seed-%08d', i), printf('token-%08d', i), ?, '{}', 'seed', 0, 0,
+					printf('share-%08d', i), 1, ?, ?, '{"i":"' || i || '"}' FROM c`, n, storetest.PassTypeID, tp.AccountID, tp.ID, tp.Rev)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(context.Background(), `
+				INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+				SELECT 'dev-' || serial, pass_type_id, serial, printf('%064x', rowid), 0 FROM passes WHERE template_id = ?`, tp.ID)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}

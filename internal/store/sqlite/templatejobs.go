@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
@@ -67,20 +68,17 @@ func (db *DB) FinishTemplatePushJob(ctx context.Context, jobID int64, owner stri
 // TemplatePushTargets returns the next page of the job's registrations.
 // The page's passes are chosen first, then joined with their registrations:
 // a cursor on the join itself lets SQLite turn it into a range over every
-// registration after the cursor for each pass.
+// registration after the cursor for each pass. The bound upTo is its own
+// term of the range: as "? = ” OR serial <= ?" the planner could not use
+// it, and the page after a batch's last went on through every later pass.
 func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) (_ []walletwallet.TemplatePushTarget, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.TemplatePushTargets(%d)", job.ID)
-	rows, err := db.rd.QueryContext(ctx, `
-		SELECT p.serial, r.id, r.push_token FROM (
-			SELECT pass_type_id, serial FROM passes
-			WHERE pass_type_id = ? AND serial >= ? AND (? = '' OR serial <= ?)
-				AND +template_id = ? AND template_rev >= ? AND last_modified >= ?
-			ORDER BY serial LIMIT ?) AS p
-		JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
-		WHERE p.serial > ? OR r.id > ?
-		ORDER BY p.serial, r.id LIMIT ?`,
-		job.PassTypeID, job.CursorSerial, upTo, upTo, job.TemplateID, job.Rev, millis(job.CreatedAt), limit,
-		job.CursorSerial, job.CursorID, limit)
+	q, args := templatePageAll, []any{job.PassTypeID, job.CursorSerial}
+	if upTo != "" {
+		q, args = templatePageUpTo, append(args, upTo)
+	}
+	args = append(args, job.TemplateID, job.Rev, millis(job.CreatedAt), limit, job.CursorSerial, job.CursorID, limit)
+	rows, err := db.rd.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,3 +93,19 @@ func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.Templat
 	}
 	return out, rows.Err()
 }
+
+// templatePage is TemplatePushTargets' query; %s bounds the serials.
+const templatePage = `
+	SELECT p.serial, r.id, r.push_token FROM (
+		SELECT pass_type_id, serial FROM passes
+		WHERE pass_type_id = ? AND serial >= ? %s
+			AND +template_id = ? AND template_rev >= ? AND last_modified >= ?
+		ORDER BY serial LIMIT ?) AS p
+	JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
+	WHERE p.serial > ? OR r.id > ?
+	ORDER BY p.serial, r.id LIMIT ?`
+
+var (
+	templatePageAll  = fmt.Sprintf(templatePage, "")
+	templatePageUpTo = fmt.Sprintf(templatePage, "AND serial <= ?")
+)

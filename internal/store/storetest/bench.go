@@ -69,3 +69,84 @@ func SeedEventPass(b *testing.B, s walletwallet.Store, hooks int) *walletwallet.
 	}
 	return newPass(b, s, a)
 }
+
+// TemplateSeed inserts n passes of template tp (values {"i": "<k>"}, hash
+// "seed", revision tp.Rev), each with one registration, in bulk: issuing
+// them one by one would take longer than the benchmark.
+type TemplateSeed func(tp *walletwallet.Template, n int)
+
+// BenchmarkTemplateDrain measures a template job's store work for a
+// change of n passes with a device each, step by step and without the
+// pushes: each fold batch of batch passes, then the push pages of that
+// batch and the cursor saves, as internal/push runs them (not overlapped
+// here, so each cost shows on its own).
+func BenchmarkTemplateDrain(b *testing.B, s walletwallet.Store, n, batch, page int, seed TemplateSeed) {
+	ctx := context.Background()
+	a := newAccount(b, s, 0)
+	tp := newTemplate(b, s, a, `{"v":0}`)
+	seed(tp, n)
+	var fold, targets, advance time.Duration
+	for i := 0; b.Loop(); i++ {
+		design := `{"v":` + strconv.Itoa(i+1) + `}`
+		c := change(tp, design, t0.Add(time.Duration(i+1)*time.Second))
+		res, err := s.UpdateTemplate(ctx, c, bigQuota)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.UpdatedPasses != n {
+			b.Fatalf("UpdatedPasses = %d, want %d", res.UpdatedPasses, n)
+		}
+		tp.Rev = res.Rev
+		job, err := s.ClaimTemplatePushJob(ctx, "bench", time.Now(), time.Now().Add(time.Hour))
+		if err != nil || job == nil {
+			b.Fatalf("claim: %v %v", job, err)
+		}
+		pushed := 0
+		for {
+			start := time.Now()
+			fr, err := s.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: PassTypeID,
+				Rev: res.Rev, After: job.CursorSerial, Limit: batch, At: c.At, Rehash: c.Rehash})
+			if err != nil {
+				b.Fatal(err)
+			}
+			fold += time.Since(start)
+			upTo := ""
+			if fr.Scanned >= batch {
+				upTo = fr.Last
+			}
+			for {
+				start = time.Now()
+				ts, err := s.TemplatePushTargets(ctx, job, upTo, page)
+				targets += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(ts) == 0 {
+					break
+				}
+				pushed += len(ts)
+				last := ts[len(ts)-1]
+				start = time.Now()
+				if err := s.AdvanceTemplatePushJob(ctx, job.ID, "bench", last.Serial, last.RegistrationID); err != nil {
+					b.Fatal(err)
+				}
+				advance += time.Since(start)
+				job.CursorSerial, job.CursorID = last.Serial, last.RegistrationID
+			}
+			if upTo == "" {
+				break
+			}
+		}
+		if pushed != n {
+			b.Fatalf("pushed %d devices, want %d", pushed, n)
+		}
+		if err := s.FinishTemplatePushJob(ctx, job.ID, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	per := float64(b.N) * float64(n)
+	b.ReportMetric(fold.Seconds()*1e6/per, "fold-µs/pass")
+	b.ReportMetric(targets.Seconds()*1e6/per, "pages-µs/device")
+	b.ReportMetric(advance.Seconds()*1e6/per, "cursor-µs/device")
+	b.ReportMetric((fold+targets+advance).Seconds()/float64(b.N), "store-s/op")
+}
