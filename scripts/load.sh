@@ -11,7 +11,10 @@
 #       and the server's peak RSS (VmHWM). The default build is the static pure-Go one
 #       (CGO_ENABLED=0). FAST=1 repeats the POST run with the OpenSSL build (-tags openssl) in
 #       the same run and prints its rate, its own signer's ceiling and the speed-up.
-#       SIGNS=N sets the signatures per ceiling measurement (default 2000).
+#       SIGNS=N sets the signatures per ceiling measurement (default 2000). The summary also
+#       gives the CPU each POST cost the server and the load tool (from /proc and getrusage).
+#   PROFILE=SECONDS (any mode) takes a CPU profile of the server one second into each load run,
+#       through WW_PPROF_ADDR, into load-NAME.cpu.prof here: go tool pprof -top load-default.cpu.prof
 #       CLIENT=std drives the server with net/http's client instead of wwload's minimal
 #       keep-alive HTTP/1.1 client (the default, -client raw), which costs ~0.1 ms of CPU a
 #       request against net/http's ~0.3 ms.
@@ -54,6 +57,10 @@ start_server() {
 	rm -rf "$tmp/data"
 	export WW_DATA_DIR="$tmp/data" WW_ADDR="127.0.0.1:$port" WW_PUBLIC_URL="https://passes.example.test" WW_LOG_LEVEL=warn
 	export WW_APNS_URL="https://127.0.0.1:1" # no devices register in a load run: nothing is pushed
+	if [ -n "${PROFILE:-}" ]; then
+		pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		export WW_PPROF_ADDR="127.0.0.1:$pport"
+	fi
 	# Admin commands never create a database (only serve and migrate do).
 	"$bin" migrate 2>/dev/null
 	key=$("$bin" accounts create --plan pro --monthly-limit 1000000000 2>/dev/null)
@@ -67,13 +74,38 @@ start_server() {
 
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2" | tr -d 'a-z/'; }
 
+# profile NAME: with PROFILE set, a CPU profile of the running server, taken in the background
+# one second from now (sets prof_pid); profile_wait waits for it after the load.
+prof_pid=
+profile() {
+	[ -n "${PROFILE:-}" ] || return 0
+	(sleep 1; curl -sf -o "load-$1.cpu.prof" "http://$WW_PPROF_ADDR/debug/pprof/profile?seconds=$PROFILE" &&
+		echo "load.sh: CPU profile of the server in load-$1.cpu.prof") &
+	prof_pid=$!
+}
+profile_wait() {
+	if [ -n "$prof_pid" ]; then wait "$prof_pid" || echo "load.sh: the profile failed" >&2; prof_pid=; fi
+}
+
+# cpu_ticks PID: user+system CPU time of a process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# timed CMD...: runs CMD, then prints its user+system CPU seconds on stderr as "cpu=S".
+timed() { python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:]).returncode
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"cpu={u.ru_utime + u.ru_stime:.3f}", file=sys.stderr)
+sys.exit(r)' "$@"; }
+
 echo "# $(date -u '+%F %H:%M') UTC, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg), db=${WW_DATABASE_URL:-sqlite}"
 
 if [ "$mode" != ratio ]; then
 	build default
 	start_server default
 	for c in "${concs[@]}"; do
+		profile "default-c$c"
 		"$tmp/default/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode "$mode" -c "$c" -n "$n" -client "${CLIENT:-raw}"
+		profile_wait
 	done
 	exit 0
 fi
@@ -84,8 +116,16 @@ ratio_run() {
 	start_server "$name"
 	before=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
 	echo "$before"
-	load=$("$tmp/$name/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode post -c "$c" -n "$n" -client "${CLIENT:-raw}")
+	profile "$name"
+	local t0; t0=$(cpu_ticks "$pid")
+	load=$(timed "$tmp/$name/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode post -c "$c" -n "$n" -client "${CLIENT:-raw}" 2>"$tmp/load.err") ||
+		{ cat "$tmp/load.err" >&2; exit 1; }
+	profile_wait
 	echo "$load"
+	local server_ms load_ms
+	server_ms=$(python3 -c "print(f'{($(cpu_ticks "$pid") - $t0) * 1000 / $(getconf CLK_TCK) / $n:.2f}')")
+	load_ms=$(python3 -c "print(f'{float(\"$(sed -n 's/^cpu=//p' "$tmp/load.err")\") * 1000 / $n:.2f}')")
+	echo "CPU per POST: server ${server_ms} ms, load tool ${load_ms} ms (client=${CLIENT:-raw})"
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 	after=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
 	echo "$after"

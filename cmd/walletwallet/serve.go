@@ -115,6 +115,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PprofAddr != "" {
+		stop, err := startProfiler(cfg.PprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("WW_PPROF_ADDR: %w", err)
+		}
+		defer stop()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))

@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -43,7 +45,10 @@ type Config struct {
 	Signup string
 	// SelfCheck is WW_SELF_CHECK: "lint" runs the built-in linter over every
 	// pass before it leaves the server (a test and debugging aid); "" none.
-	SelfCheck      string
+	SelfCheck string
+	// PprofAddr is WW_PPROF_ADDR: a loopback address where serve exposes
+	// Go's profiler on a listener of its own; "" (the default) none.
+	PprofAddr      string
 	fetchAllowText string
 	// MetricsAllowed is WW_METRICS_ALLOWED_NETWORKS: the TCP peers that may
 	// read GET /metrics.
@@ -93,6 +98,7 @@ var settings = []setting{
 	{"webhook-key", "WW_WEBHOOK_KEY", "", "32-byte key (64 hex digits or base64) sealing webhook secrets; set the same on every instance (default: $WW_DATA_DIR/webhook.key, created once)", true, func(c *Config) *string { return &c.WebhookKey }},
 	{"default-org", "WW_DEFAULT_ORG", "WalletWallet", "organizationName when neither the request nor the account gives one", false, func(c *Config) *string { return &c.DefaultOrg }},
 	{"self-check", "WW_SELF_CHECK", "", "lint: check every pass with the built-in linter before it is answered or stored (tests and debugging)", false, func(c *Config) *string { return &c.SelfCheck }},
+	{"pprof-addr", "WW_PPROF_ADDR", "", "loopback address (127.0.0.1:6060) where serve exposes Go's profiler, /debug/pprof/, on a listener of its own (unset: off)", false, func(c *Config) *string { return &c.PprofAddr }},
 	{"signup", "WW_SIGNUP", "closed", "open serves the signup page and POST /api/signup; closed answers both 404", false, func(c *Config) *string { return &c.Signup }},
 	{"log-level", "WW_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 }
@@ -207,6 +213,11 @@ func (c *Config) Finish() error {
 	if c.registered["WW_SELF_CHECK"] && c.SelfCheck != "" && c.SelfCheck != "lint" {
 		return fmt.Errorf("WW_SELF_CHECK must be lint or empty, got %q", c.SelfCheck)
 	}
+	if c.registered["WW_PPROF_ADDR"] && c.PprofAddr != "" {
+		if err := loopbackAddr(c.PprofAddr); err != nil {
+			return fmt.Errorf("WW_PPROF_ADDR %w", err)
+		}
+	}
 	if c.registered["WW_SIGNUP"] && c.Signup != "open" && c.Signup != "closed" {
 		return fmt.Errorf("WW_SIGNUP must be open or closed, got %q", c.Signup)
 	}
@@ -281,4 +292,22 @@ func parsePrefixes(name, text string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// loopbackAddr accepts host:port where host is a loopback IP address: the
+// profiler shows the server's internals and can slow it, so it is never
+// reachable from another machine.
+func loopbackAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port on a loopback address (127.0.0.1:6060), got %q", addr)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("must be on a loopback address (127.0.0.1 or ::1), got host %q", host)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("must have a port number, got %q", port)
+	}
+	return nil
 }

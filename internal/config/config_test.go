@@ -89,6 +89,11 @@ func TestInvalid(t *testing.T) {
 		{"log level", map[string]string{"WW_LOG_LEVEL": "loud"}, "WW_LOG_LEVEL"},
 		{"signup", map[string]string{"WW_SIGNUP": "yes"}, "WW_SIGNUP must be open or closed"},
 		{"self-check", map[string]string{"WW_SELF_CHECK": "on"}, "WW_SELF_CHECK must be lint or empty"},
+		{"pprof on every interface", map[string]string{"WW_PPROF_ADDR": ":6060"}, `WW_PPROF_ADDR must be on a loopback address (127.0.0.1 or ::1), got host ""`},
+		{"pprof on a public address", map[string]string{"WW_PPROF_ADDR": "192.0.2.1:6060"}, `got host "192.0.2.1"`},
+		{"pprof by name", map[string]string{"WW_PPROF_ADDR": "localhost:6060"}, `got host "localhost"`},
+		{"pprof without port", map[string]string{"WW_PPROF_ADDR": "127.0.0.1"}, "WW_PPROF_ADDR must be host:port"},
+		{"pprof bad port", map[string]string{"WW_PPROF_ADDR": "127.0.0.1:http"}, `must have a port number, got "http"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
