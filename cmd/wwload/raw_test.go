@@ -17,7 +17,7 @@ func TestRawClient(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, _ := io.ReadAll(r.Body)
 		if r.Header.Get("Authorization") != "Bearer k" {
-			http.Error(w, "who are you", 401)
+			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
 		}
 		switch r.URL.Path {
@@ -30,9 +30,9 @@ func TestRawClient(t *testing.T) {
 		case "/echo":
 			w.Write(in)
 		case "/empty":
-			w.WriteHeader(204)
+			w.WriteHeader(http.StatusNoContent)
 		default:
-			http.Error(w, "no such thing", 404)
+			http.Error(w, "no such thing", http.StatusNotFound)
 		}
 	}))
 	defer srv.Close()
