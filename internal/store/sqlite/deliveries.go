@@ -10,7 +10,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-// Deliveries are created by the events_fan_out trigger (migration 7) when an
+// Deliveries are created by the events_deliveries trigger (migrations 7, 10) when an
 // event is recorded; this file leases, renews and closes them.
 
 // ClaimDelivery leases the oldest due pending delivery to owner.

@@ -26,7 +26,7 @@ func BenchmarkRecordEvent(b *testing.B) {
 			db := openTemp(b)
 			p := storetest.SeedEventPass(b, db, max(hooks, 0))
 			if hooks < 0 {
-				if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+				if _, err := db.w.Exec(`DROP TRIGGER events_deliveries; DROP TRIGGER events_counters`); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -55,7 +55,7 @@ func BenchmarkRecordEvent(b *testing.B) {
 // a create, one pass and one event per transaction.
 func BenchmarkCreatePassNoTriggers(b *testing.B) {
 	db := openTemp(b)
-	if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+	if _, err := db.w.Exec(`DROP TRIGGER events_deliveries; DROP TRIGGER events_counters`); err != nil {
 		b.Fatal(err)
 	}
 	storetest.BenchmarkCreatePass(b, db)
@@ -70,7 +70,7 @@ func BenchmarkBulkEvents(b *testing.B) {
 			db := openTemp(b)
 			p := storetest.SeedEventPass(b, db, 0)
 			if !triggers {
-				if _, err := db.w.Exec(`DROP TRIGGER events_fan_out`); err != nil {
+				if _, err := db.w.Exec(`DROP TRIGGER events_deliveries; DROP TRIGGER events_counters`); err != nil {
 					b.Fatal(err)
 				}
 			}

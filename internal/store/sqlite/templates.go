@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -191,109 +190,6 @@ func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange) (ch
 		}
 	}
 	return changed, devices, passType, rows.Err()
-}
-
-// FoldTemplate applies f in one transaction (see walletwallet.TemplateFold).
-func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_ *walletwallet.TemplateFoldResult, err error) {
-	defer walletwallet.Wrap(&err, "sqlite.FoldTemplate(%q)", f.TemplateID)
-	if !walletwallet.ValidTemplateID(f.TemplateID) {
-		return nil, rules.TemplateNotFound(f.TemplateID)
-	}
-	at := millis(rules.OrNow(f.At))
-	var res walletwallet.TemplateFoldResult
-	err = db.write(ctx, func(tx *wtx) error {
-		res = walletwallet.TemplateFoldResult{}
-		cur, err := storedTemplate(ctx, tx, f.TemplateID)
-		if err != nil {
-			return err
-		}
-		if cur.Rev != f.Rev {
-			return walletwallet.ErrTemplateChanged
-		}
-		// The primary key walks the pass type's serials in order; the
-		// template's passes among them are the batch (+template_id keeps
-		// the planner off the template index, which would sort them all).
-		var rows *sql.Rows
-		if f.Serial != "" {
-			rows, err = tx.QueryContext(ctx, `
-				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
-				WHERE pass_type_id = ? AND serial = ? AND template_id = ? AND voided = 0`,
-				f.PassTypeID, f.Serial, f.TemplateID)
-		} else {
-			rows, err = tx.QueryContext(ctx, `
-				SELECT serial, hash, last_modified, template_rev, template_values FROM passes
-				WHERE pass_type_id = ? AND serial > ? AND +template_id = ? AND voided = 0
-				ORDER BY serial LIMIT ?`,
-				f.PassTypeID, f.After, f.TemplateID, f.Limit)
-		}
-		if err != nil {
-			return err
-		}
-		type behind struct {
-			serial, hash string
-			last         int64
-			values       []byte
-		}
-		var todo []behind
-		var changed []string
-		for rows.Next() {
-			var b behind
-			var rev int64
-			if err := rows.Scan(&b.serial, &b.hash, &b.last, &rev, &b.values); err != nil {
-				rows.Close()
-				return err
-			}
-			res.Scanned++
-			res.Last = b.serial
-			if rev < f.Rev {
-				todo = append(todo, b)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, b := range todo {
-			h, err := f.Rehash(b.serial, b.values)
-			if err != nil {
-				return err
-			}
-			if h == b.hash {
-				if _, err := tx.ExecContext(ctx, `UPDATE passes SET template_rev = ? WHERE pass_type_id = ? AND serial = ?`,
-					f.Rev, f.PassTypeID, b.serial); err != nil {
-					return err
-				}
-				continue
-			}
-			res.Changed++
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE passes SET hash = ?, last_modified = ?, blob = NULL, template_rev = ? WHERE pass_type_id = ? AND serial = ?`,
-				h, rules.NextVersionMillis(b.last, at), f.Rev, f.PassTypeID, b.serial); err != nil {
-				return err
-			}
-			changed = append(changed, b.serial)
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		// One statement records the batch's events (a statement per pass
-		// was a third of the fold's time).
-		list, err := json.Marshal(changed)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
-			SELECT ?, account_id, pass_type_id, serial, '', last_modified, template_id FROM passes
-			WHERE pass_type_id = ? AND serial IN (SELECT value FROM json_each(?))`,
-			string(walletwallet.EventPassUpdated), f.PassTypeID, string(list))
-		tx.recorded = true // their deliveries wake the runner at commit
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
 }
 
 // DeleteTemplate marks the template deleted unless it has active passes.
