@@ -97,7 +97,10 @@ func BenchmarkBulkEvents(b *testing.B) {
 // BenchmarkTemplateDrain is the template job's store work for a change of
 // 100,000 passes with one device each (storetest.BenchmarkTemplateDrain).
 func BenchmarkTemplateDrain(b *testing.B) {
-	db := openTemp(b)
+	benchDrain(b, openTemp(b))
+}
+
+func benchDrain(b *testing.B, db *DB) {
 	storetest.BenchmarkTemplateDrain(b, db, 100_000, 1000, 1000, func(tp *walletwallet.Template, n int) {
 		err := db.write(context.Background(), func(tx *wtx) error {
 			_, err := tx.ExecContext(context.Background(), `

@@ -11,9 +11,8 @@ import (
 
 // FoldTemplate applies f in one transaction (see walletwallet.TemplateFold).
 // A batch costs a handful of statements whatever its size: the passes are
-// read in one query, rehashed in Go, and written back, and their events
-// recorded, by statements over a JSON array of the batch (a statement per
-// pass cost about as much again as the work itself).
+// read in one query, rehashed in Go, and written back, with their events,
+// by statements over a JSON array of the batch.
 func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_ *walletwallet.TemplateFoldResult, err error) {
 	defer walletwallet.Wrap(&err, "sqlite.FoldTemplate(%q)", f.TemplateID)
 	if !walletwallet.ValidTemplateID(f.TemplateID) {
@@ -34,12 +33,7 @@ func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_
 		if err != nil {
 			return err
 		}
-		// changed holds [row, hash, stamp, account, serial] of each pass
-		// with a new version, kept the rows of the others. The statements
-		// find the passes by rowid (read in this transaction): keyed by
-		// serial, SQLite planned the join the wrong way round, scanning
-		// the pass type's passes for each of the batch.
-		var changed [][5]any
+		var changed []newVersion
 		var kept []int64
 		for _, b := range todo {
 			h, err := f.Rehash(b.serial, b.values)
@@ -50,56 +44,89 @@ func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_
 				kept = append(kept, b.row)
 				continue
 			}
-			changed = append(changed, [5]any{b.row, h, rules.NextVersionMillis(b.last, at), b.account, b.serial})
+			changed = append(changed, newVersion{b.row, h, rules.NextVersionMillis(b.last, at), b.account, b.serial})
 		}
 		res.Changed = len(changed)
-		if len(kept) > 0 {
-			list, err := json.Marshal(kept)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE passes SET template_rev = ? WHERE rowid IN (SELECT value FROM json_each(?))`,
-				f.Rev, string(list)); err != nil {
-				return err
-			}
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		list, err := json.Marshal(changed)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE passes SET hash = j.value ->> 1, last_modified = j.value ->> 2, blob = NULL, template_rev = ?
-			FROM jsonb_each(?) AS j WHERE passes.rowid = j.value ->> 0`,
-			f.Rev, string(list)); err != nil {
-			return err
-		}
-		// The batch's events, counted here once per account and month
-		// rather than by the trigger row by row (migration 10).
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id, counted)
-			SELECT ?, j.value ->> 3, ?, j.value ->> 4, '', j.value ->> 2, ?, 1 FROM jsonb_each(?) AS j`,
-			string(walletwallet.EventPassUpdated), f.PassTypeID, f.TemplateID, string(list)); err != nil {
-			return err
-		}
-		tx.recorded = true // their deliveries wake the runner at commit
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO account_stats (account_id, month, updated)
-			SELECT account, month, count(*) FROM (
-				SELECT j.value ->> 3 AS account, '' AS month FROM jsonb_each(?1) AS j
-				UNION ALL
-				SELECT j.value ->> 3, strftime('%Y-%m', (j.value ->> 2) / 1000, 'unixepoch') FROM jsonb_each(?1) AS j)
-			WHERE true GROUP BY account, month
-			ON CONFLICT (account_id, month) DO UPDATE SET updated = updated + excluded.updated`, string(list))
-		return err
+		return writeFold(ctx, tx, f, kept, changed)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// newVersion is a folded pass whose body changed. It goes to SQLite as the
+// JSON array [row, hash, stamp, account, serial].
+type newVersion struct {
+	row     int64
+	hash    string
+	stamp   int64
+	account int64
+	serial  string
+}
+
+func (v newVersion) MarshalJSON() ([]byte, error) {
+	return json.Marshal([5]any{v.row, v.hash, v.stamp, v.account, v.serial})
+}
+
+// writeFold writes a fold's batch: the revision of the kept passes (rowids),
+// the new versions of the changed ones, their events, and the counters.
+// The statements find the passes by rowid, read in this transaction:
+// keyed by serial, SQLite planned the join with the JSON the wrong way
+// round, scanning the pass type's passes for each pass of the batch.
+func writeFold(ctx context.Context, tx *wtx, f *walletwallet.TemplateFold, kept []int64, changed []newVersion) error {
+	if len(kept) > 0 {
+		list, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE passes SET template_rev = ? WHERE rowid IN (SELECT value FROM json_each(?))`,
+			f.Rev, string(list)); err != nil {
+			return err
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(changed)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE passes SET hash = j.value ->> 1, last_modified = j.value ->> 2, blob = NULL, template_rev = ?
+		FROM jsonb_each(?) AS j WHERE passes.rowid = j.value ->> 0`,
+		f.Rev, string(list)); err != nil {
+		return err
+	}
+	// The events are inserted counted (migration 10): the trigger would
+	// count them row by row; the upserts below count the batch once per
+	// account and month (UTC, as the trigger has it).
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id, counted)
+		SELECT ?, j.value ->> 3, ?, j.value ->> 4, '', j.value ->> 2, ?, 1 FROM jsonb_each(?) AS j`,
+		string(walletwallet.EventPassUpdated), f.PassTypeID, f.TemplateID, string(list)); err != nil {
+		return err
+	}
+	tx.recorded = true // their deliveries wake the runner at commit
+	type key struct {
+		account int64
+		month   string
+	}
+	counts := map[key]int64{}
+	for _, v := range changed {
+		counts[key{v.account, ""}]++
+		counts[key{v.account, walletwallet.Month(fromMillis(v.stamp))}]++
+	}
+	for k, n := range counts {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO account_stats (account_id, month, updated) VALUES (?, ?, ?)
+			ON CONFLICT (account_id, month) DO UPDATE SET updated = updated + excluded.updated`,
+			k.account, k.month, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // behindPass is a pass a fold reads.
