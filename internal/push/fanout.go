@@ -35,6 +35,9 @@ type FanoutOptions struct {
 	// PageSize is how many registrations are read and pushed before the
 	// cursor is saved (default 1000).
 	PageSize int
+	// FoldBatch is how many passes a template job folds per transaction
+	// (default FoldBatchSize).
+	FoldBatch int
 	// Concurrency bounds pushes in flight across all jobs (default 256).
 	// Against the real APNs, throughput is about Concurrency / round trip.
 	Concurrency int
@@ -91,6 +94,9 @@ func NewFanout(o FanoutOptions) *Fanout {
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 1000
+	}
+	if o.FoldBatch <= 0 {
+		o.FoldBatch = FoldBatchSize
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 256

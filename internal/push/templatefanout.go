@@ -28,7 +28,8 @@ type TemplateFolder interface {
 	FoldBatch(ctx context.Context, templateID, passTypeID, after string, limit int) (*walletwallet.TemplateFoldResult, error)
 }
 
-// FoldBatchSize is how many passes one fold transaction takes.
+// FoldBatchSize is how many passes one fold transaction takes unless
+// FanoutOptions.FoldBatch says otherwise.
 const FoldBatchSize = 1000
 
 // TemplateKind is the template fan-out as a job kind. It shares the
@@ -91,7 +92,7 @@ func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jo
 		}
 		// Every pass up to upTo is folded; "" = all of them.
 		upTo := ""
-		if out.res.Scanned >= FoldBatchSize {
+		if out.res.Scanned >= h.f.o.FoldBatch {
 			upTo = out.res.Last
 			pending = h.foldAfter(ctx, &job, upTo)
 		}
@@ -117,7 +118,7 @@ func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.Templa
 	ch := make(chan foldOut, 1)
 	id, passType := job.TemplateID, job.PassTypeID
 	go func() {
-		res, err := h.folder.FoldBatch(ctx, id, passType, after, FoldBatchSize)
+		res, err := h.folder.FoldBatch(ctx, id, passType, after, h.f.o.FoldBatch)
 		ch <- foldOut{res, err}
 	}()
 	return ch

@@ -1,0 +1,236 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/jobs"
+	"github.com/walletwallet/walletwallet/internal/push/apnstest"
+	"github.com/walletwallet/walletwallet/internal/store/sqlite"
+)
+
+// storeFolder folds with a fixed rule instead of rendering: every pass gets
+// the hash of the revision except those in keep.
+type storeFolder struct {
+	st   *sqlite.DB
+	keep map[string]bool
+}
+
+func (f storeFolder) FoldBatch(ctx context.Context, templateID, passTypeID, after string, limit int) (*walletwallet.TemplateFoldResult, error) {
+	t, err := f.st.Template(ctx, templateID)
+	if err != nil {
+		return nil, err
+	}
+	return f.st.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: templateID, PassTypeID: passTypeID, Rev: t.Rev,
+		After: after, Limit: limit, At: time.Now(), Rehash: f.rehash(t.Rev)})
+}
+
+func (f storeFolder) rehash(rev int64) func(serial string, values []byte) (string, error) {
+	return func(serial string, values []byte) (string, error) {
+		if f.keep[serial] {
+			return "h1", nil
+		}
+		return fmt.Sprintf("h%d", rev), nil
+	}
+}
+
+// TestTemplateJobOnRealStore runs template jobs on a real SQLite store
+// against the APNs double: 25 passes folded a batch, 7 devices a page, one
+// push at a time (so a stop leaves a page half sent), so pages end at batch
+// bounds and the next batch is folded while one is pushed. Every device of a
+// changed pass is pushed once, none of the unchanged pass, each only after
+// its pass was folded; a run stopped midway and resumed repeats at most one
+// page and misses none.
+func TestTemplateJobOnRealStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
+	if err := st.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	q := walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 1000}
+	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`),
+		Defaults: []byte(`{}`), CreatedAt: time.Now().Add(-time.Hour)}
+	if err := st.CreateTemplate(ctx, tp); err != nil {
+		t.Fatal(err)
+	}
+	// Pass i has i%3 devices; pass 5 keeps its body.
+	const n = 60
+	var ps []*walletwallet.Pass
+	bySerial := map[string]string{} // token → serial
+	for i := range n {
+		ps = append(ps, &walletwallet.Pass{PassTypeID: testTopic, Serial: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+			AuthToken: strings.Repeat("a", 30) + fmt.Sprintf("%010d", i), AccountID: a.ID, Request: []byte(`{}`), Hash: "h1",
+			FirstIssued: tp.CreatedAt, LastModified: tp.CreatedAt, TemplateID: tp.ID, TemplateRev: 1, Values: []byte(`{}`)})
+	}
+	if err := st.CreatePasses(ctx, ps, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	keep := ps[5].Serial
+	var want []string // tokens of the changed passes
+	for i, p := range ps {
+		for k := range i % 3 {
+			tok := fmt.Sprintf("tok-%d-%d", i, k)
+			if _, err := st.Register(ctx, &walletwallet.Registration{DeviceID: "dev-" + tok, PushToken: tok, PassTypeID: testTopic, Serial: p.Serial}); err != nil {
+				t.Fatal(err)
+			}
+			bySerial[tok] = p.Serial
+			if p.Serial != keep {
+				want = append(want, tok)
+			}
+		}
+	}
+	folder := storeFolder{st, map[string]bool{keep: true}}
+
+	var mu sync.Mutex
+	var pushed []string
+	var early []string // pushed before their pass was folded
+	wantHash := "h2"
+	var onPush func(count int)
+	double := newDouble(t, apnstest.WithOnRequest(func(r apnstest.Request) {
+		p, err := st.Pass(ctx, testTopic, bySerial[r.Token])
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || p.Hash != wantHash {
+			early = append(early, r.Token)
+		}
+		pushed = append(pushed, r.Token)
+		if onPush != nil {
+			onPush(len(pushed))
+		}
+	}))
+	client := certClient(t, double, newClientCert(t), 1)
+	// run works template jobs until one finishes or ctx ends; it returns
+	// the reports of its runs.
+	run := func(ctx context.Context) []JobReport {
+		reports := make(chan JobReport, 10)
+		f := NewFanout(FanoutOptions{Queue: st, Pusher: client, Logger: newLogger(&logBuffer{}), PageSize: 7, FoldBatch: 25, Concurrency: 1,
+			OnJob: func(r JobReport) { reports <- r }})
+		r := jobs.New(jobs.Options{Logger: newLogger(&logBuffer{}), Owner: "w", Poll: 20 * time.Millisecond, Wake: st.PushJobNotifications(ctx)})
+		r.Register(f.TemplateKind(st, folder))
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(rctx) }()
+		var out []JobReport
+		for {
+			select {
+			case rep := <-reports:
+				out = append(out, rep)
+				if rep.Outcome != jobs.Finished {
+					continue
+				}
+			case <-ctx.Done():
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("runner: %v", err)
+			}
+			for {
+				select {
+				case rep := <-reports:
+					out = append(out, rep)
+				default:
+					return out
+				}
+			}
+		}
+	}
+	change := func(rev int64) {
+		t.Helper()
+		res, err := st.UpdateTemplate(ctx, &walletwallet.TemplateChange{ID: tp.ID, AccountID: a.ID, PrevRev: rev - 1, Name: "card",
+			Design: fmt.Appendf(nil, `{"d":%d}`, rev), Defaults: []byte(`{}`), At: time.Now(), Rehash: folder.rehash(rev)}, q)
+		if err != nil || res.Rev != rev || res.NotifiedDevices != len(want) {
+			t.Fatalf("change to rev %d: %+v %v, want %d devices", rev, res, err, len(want))
+		}
+	}
+	counts := func(from int) map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		got := map[string]int{}
+		for _, tok := range pushed[from:] {
+			got[tok]++
+		}
+		return got
+	}
+
+	change(2)
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	reps := run(tctx)
+	cancel()
+	if len(reps) == 0 || reps[len(reps)-1].Outcome != jobs.Finished {
+		t.Fatalf("first change: reports %+v", reps)
+	}
+	got := counts(0)
+	for _, tok := range want {
+		if got[tok] != 1 {
+			t.Errorf("%s pushed %d times, want once", tok, got[tok])
+		}
+		delete(got, tok)
+	}
+	if len(got) > 0 || len(early) > 0 {
+		t.Fatalf("pushed beyond the changed passes' devices: %v; before their fold: %v", got, early)
+	}
+
+	// The second change's run is stopped after 20 pushes (a page in flight,
+	// the next read ahead), then resumed by a new run.
+	mu.Lock()
+	start := len(pushed)
+	wantHash = "h3"
+	stopAt := make(chan struct{})
+	var once sync.Once
+	onPush = func(c int) {
+		if c-start >= 20 {
+			once.Do(func() { close(stopAt) })
+		}
+	}
+	mu.Unlock()
+	change(3)
+	sctx, stop := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-stopAt:
+		case <-time.After(30 * time.Second):
+		}
+		stop()
+	}()
+	reps = run(sctx)
+	var stopped []string
+	for _, r := range reps {
+		stopped = append(stopped, fmt.Sprintf("%s pushed %d", r.Outcome, r.Pushed))
+	}
+	if len(reps) == 0 || reps[len(reps)-1].Outcome == jobs.Finished {
+		t.Fatalf("stopped run: reports %+v, want it stopped before the end", reps)
+	}
+	tctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	reps = run(tctx)
+	if len(reps) == 0 || reps[len(reps)-1].Outcome != jobs.Finished {
+		t.Fatalf("resumed run: reports %+v", reps)
+	}
+	got = counts(start)
+	extra := 0
+	for _, tok := range want {
+		if got[tok] < 1 {
+			t.Errorf("%s not pushed after the resume", tok)
+		}
+		extra += got[tok] - 1
+		delete(got, tok)
+	}
+	if len(got) > 0 || len(early) > 0 {
+		t.Fatalf("pushed beyond the changed passes' devices: %v; before their fold: %v", got, early)
+	}
+	t.Logf("second change: %d pushes for %d devices, stopped run %v", len(pushed)-start, len(want), stopped)
+	if extra > 7 {
+		t.Fatalf("%d repeated pushes after the resume, want at most one page (7)", extra)
+	}
+}
