@@ -11,7 +11,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-// Deliveries are created by the events_fan_out trigger (migration 7) when an
+// Deliveries are created by the events_fan_out trigger (migrations 7, 11) when an
 // event is recorded; this file leases, renews and closes them.
 
 // ClaimDelivery leases the oldest due pending delivery to owner. SKIP LOCKED
