@@ -97,7 +97,8 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	var early []string // pushed before their pass was folded
 	wantHash := "h2"
 	var onPush func(count int)
-	double := newDouble(t, apnstest.WithOnRequest(func(r apnstest.Request) {
+	var double *apnstest.Server
+	double = newDouble(t, apnstest.WithOnRequest(func(r apnstest.Request) {
 		p, err := st.Pass(ctx, testTopic, bySerial[r.Token])
 		mu.Lock()
 		defer mu.Unlock()
@@ -181,8 +182,9 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 		t.Fatalf("pushed beyond the changed passes' devices: %v; before their fold: %v", got, early)
 	}
 
-	// The second change's run is stopped after 20 pushes (a page in flight,
-	// the next read ahead), then resumed by a new run.
+	// The second change's run is stopped at its 20th push, whose answer the
+	// double holds back (so the run cannot get further first), then
+	// resumed by a new run.
 	mu.Lock()
 	start := len(pushed)
 	wantHash = "h3"
@@ -190,7 +192,10 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	var once sync.Once
 	onPush = func(c int) {
 		if c-start >= 20 {
-			once.Do(func() { close(stopAt) })
+			once.Do(func() {
+				double.Hold()
+				close(stopAt)
+			})
 		}
 	}
 	mu.Unlock()
@@ -211,6 +216,7 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	if len(reps) == 0 || reps[len(reps)-1].Outcome == jobs.Finished {
 		t.Fatalf("stopped run: reports %+v, want it stopped before the end", reps)
 	}
+	double.Release()
 	tctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	reps = run(tctx)
