@@ -335,3 +335,31 @@ func TestNewClientOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestClientHeaderTable: the HPACK table is kept at one byte (nothing is
+// indexed: a table holding each push's unique path only churned), and
+// pushes sent that way arrive whole, headers and all, push after push.
+func TestClientHeaderTable(t *testing.T) {
+	s := newDouble(t)
+	c := certClient(t, s, newClientCert(t), 1)
+	for _, tr := range c.transports {
+		if tr.HTTP2 == nil || tr.HTTP2.MaxEncoderHeaderTableSize != hpackTableSize || hpackTableSize != 1 {
+			t.Fatalf("APNs transport HTTP/2 config %+v, want a %d-byte encoder table", tr.HTTP2, 1)
+		}
+	}
+	for i := range 20 {
+		token := fmt.Sprintf("%064x", i)
+		if r := c.Push(context.Background(), "pass.test.push", token); r.Status != 200 {
+			t.Fatalf("push %d = %+v", i, r)
+		}
+	}
+	reqs := s.Requests()
+	if len(reqs) != 20 {
+		t.Fatalf("the double saw %d pushes, want 20", len(reqs))
+	}
+	for i, r := range reqs {
+		if r.Token != fmt.Sprintf("%064x", i) || r.Topic != "pass.test.push" || r.PushType != "background" || r.Priority != "5" {
+			t.Fatalf("push %d arrived as %+v", i, r)
+		}
+	}
+}
