@@ -97,8 +97,7 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	var early []string // pushed before their pass was folded
 	wantHash := "h2"
 	var onPush func(count int)
-	var double *apnstest.Server
-	double = newDouble(t, apnstest.WithOnRequest(func(r apnstest.Request) {
+	double := newDouble(t, apnstest.WithOnRequest(func(r apnstest.Request) {
 		p, err := st.Pass(ctx, testTopic, bySerial[r.Token])
 		mu.Lock()
 		defer mu.Unlock()
