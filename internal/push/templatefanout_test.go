@@ -2,10 +2,12 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +22,17 @@ import (
 type storeFolder struct {
 	st   *sqlite.DB
 	keep map[string]bool
+	// calls counts FoldBatch calls; the one numbered failAt (0: none)
+	// fails as a store error would, before writing anything.
+	calls, failAt *atomic.Int64
 }
 
+var errInjectedFold = errors.New("injected: the fold's transaction failed")
+
 func (f storeFolder) FoldBatch(ctx context.Context, templateID, passTypeID, after string, limit int) (*walletwallet.TemplateFoldResult, error) {
+	if n := f.calls.Add(1); n == f.failAt.Load() {
+		return nil, errInjectedFold
+	}
 	t, err := f.st.Template(ctx, templateID)
 	if err != nil {
 		return nil, err
@@ -90,7 +100,7 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 			}
 		}
 	}
-	folder := storeFolder{st, map[string]bool{keep: true}}
+	folder := storeFolder{st: st, keep: map[string]bool{keep: true}, calls: new(atomic.Int64), failAt: new(atomic.Int64)}
 
 	var mu sync.Mutex
 	var pushed []string
@@ -237,5 +247,44 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	t.Logf("second change: %d pushes for %d devices, stopped run %v", len(pushed)-start, len(want), stopped)
 	if extra > 7 {
 		t.Fatalf("%d repeated pushes after the resume, want at most one page (7)", extra)
+	}
+
+	// The third change's second fold batch fails once: that run ends with
+	// the error, the job is claimed again after its backoff, and the next
+	// run finishes it. Every changed device is pushed, none before its
+	// pass's fold, and at most a page twice.
+	mu.Lock()
+	start = len(pushed)
+	wantHash = "h4"
+	onPush = nil
+	mu.Unlock()
+	folder.failAt.Store(folder.calls.Load() + 2)
+	change(4)
+	fctx, fcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer fcancel()
+	reps = run(fctx)
+	failed := 0
+	for _, r := range reps[:max(len(reps)-1, 0)] {
+		if r.Outcome != jobs.Finished && errors.Is(r.Err, errInjectedFold) {
+			failed++
+		}
+	}
+	if len(reps) < 2 || reps[len(reps)-1].Outcome != jobs.Finished || failed != 1 {
+		t.Fatalf("runs after a failed fold: %+v, want one ending with the fold's error, then one finishing", reps)
+	}
+	got = counts(start)
+	extra = 0
+	for _, tok := range want {
+		if got[tok] < 1 {
+			t.Errorf("%s not pushed after the failed fold", tok)
+		}
+		extra += got[tok] - 1
+		delete(got, tok)
+	}
+	if len(got) > 0 || len(early) > 0 {
+		t.Fatalf("after the failed fold, pushed beyond the changed passes' devices: %v; before their fold: %v", got, early)
+	}
+	if extra > 7 {
+		t.Fatalf("%d repeated pushes after the failed fold, want at most one page (7)", extra)
 	}
 }
