@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -138,19 +139,19 @@ func (c *rawConn) roundTrip(host, method, path string, body []byte, hdr, want []
 		if !ok {
 			return 0, nil, nil, false, fmt.Errorf("bad header line %q", line)
 		}
-		v = bytes.TrimSpace(v)
+		name, v := string(k), bytes.TrimSpace(v)
 		switch {
-		case asciiEqualFold(k, "Content-Length"):
+		case strings.EqualFold(name, "Content-Length"):
 			if length, err = strconv.Atoi(string(v)); err != nil {
 				return
 			}
-		case asciiEqualFold(k, "Transfer-Encoding"):
-			chunked = asciiEqualFold(v, "chunked")
-		case asciiEqualFold(k, "Connection"):
-			keep = !asciiEqualFold(v, "close")
+		case strings.EqualFold(name, "Transfer-Encoding"):
+			chunked = strings.EqualFold(string(v), "chunked")
+		case strings.EqualFold(name, "Connection"):
+			keep = !strings.EqualFold(string(v), "close")
 		}
 		for _, w := range want {
-			if asciiEqualFold(k, w) {
+			if strings.EqualFold(name, w) {
 				if got == nil {
 					got = map[string]string{}
 				}
@@ -211,23 +212,4 @@ func (c *rawConn) readN(out []byte, n int) ([]byte, error) {
 	out = slices.Grow(out, n)[:start+n]
 	_, err := io.ReadFull(c.r, out[start:])
 	return out, err
-}
-
-func asciiEqualFold[T string | []byte](a T, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
