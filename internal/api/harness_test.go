@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/api"
 	"github.com/walletwallet/walletwallet/internal/images"
@@ -28,6 +30,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
 	"github.com/walletwallet/walletwallet/internal/store/pgtest"
+	"github.com/walletwallet/walletwallet/internal/store/postgres"
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
 
@@ -156,6 +159,9 @@ func (h *harness) start() {
 			h.kicks.Add(1)
 		}
 	}()
+	if h.dbURL != "" {
+		h.awaitListener()
+	}
 	svc := passes.New(passes.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Now: h.clock})
 	api.Register(rt, api.Options{Store: st, Builder: is, PassTypeID: id.PassTypeID, PublicURL: publicURL, Logger: log, Now: h.clock, Passes: svc, Signup: h.signup, Secrets: h.box()})
 	share.Register(rt, share.Options{Store: st, Blobs: svc, Accounts: st, PublicURL: publicURL, DefaultOrg: "WalletWallet", Logger: log})
@@ -192,6 +198,31 @@ func (h *harness) restart() {
 
 // woken waits until the store has announced more than before job
 // notifications (signals may coalesce, never go missing).
+// awaitListener returns once the PostgreSQL store's LISTEN connection is
+// up: it connects in the background, and a job announced before then
+// would never reach the counter, so a test's "woken" check could fail on
+// a slow machine. It notifies the channel until a wake arrives, then
+// starts the count afresh.
+func (h *harness) awaitListener() {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dbURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for h.kicks.Load() == 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the store's job listener did not come up within 30 s")
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_notify($1, '')`, postgres.NotifyChannel); err != nil {
+			h.t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.kicks.Store(0)
+}
+
 func (h *harness) woken(before int64) bool {
 	deadline := time.Now().Add(10 * time.Second)
 	for h.kicks.Load() <= before {

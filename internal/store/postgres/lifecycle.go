@@ -197,7 +197,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 			update = `WITH upd AS (` + upd + `), ev AS (` + eventFrom("upd", walletwallet.EventPassVoided, 3) + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $3) RETURNING id)
 				SELECT pg_notify($5, '') FROM job`
-			args = append(args, notifyChannel)
+			args = append(args, NotifyChannel)
 		}
 		if _, err := tx.Exec(ctx, update, args...); err != nil {
 			return err

@@ -87,7 +87,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 				ev AS (` + eventFrom("upd", walletwallet.EventPassUpdated, 5) + `), job AS (
 				INSERT INTO push_jobs (pass_type_id, serial, created_at) VALUES ($1, $2, $5) RETURNING id)
 				SELECT pg_notify($9, '') FROM job`
-			args = append(args, notifyChannel)
+			args = append(args, NotifyChannel)
 		}
 		if _, err := tx.Exec(ctx, update, args...); err != nil {
 			return err

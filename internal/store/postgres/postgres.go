@@ -21,8 +21,9 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-// notifyChannel is the LISTEN/NOTIFY channel that announces new push jobs.
-const notifyChannel = "ww_push_jobs"
+// NotifyChannel is the LISTEN/NOTIFY channel that announces new push jobs
+// (and the deliveries the events triggers queue).
+const NotifyChannel = "ww_push_jobs"
 
 // DB is a walletwallet.Store on a PostgreSQL database.
 type DB struct {
@@ -110,7 +111,7 @@ func (db *DB) listen(ctx context.Context, ch chan struct{}) {
 	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 		if err == nil {
-			_, err = conn.Exec(ctx, "LISTEN "+notifyChannel)
+			_, err = conn.Exec(ctx, "LISTEN "+NotifyChannel)
 			if err == nil {
 				if missed {
 					signal()

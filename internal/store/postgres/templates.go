@@ -146,7 +146,7 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 			if _, err := tx.Exec(ctx, `
 				WITH job AS (INSERT INTO template_push_jobs (template_id, template_rev, pass_type_id, created_at)
 					VALUES ($1, $2, $3, $4) RETURNING id)
-				SELECT pg_notify($5, '') FROM job`, c.ID, rev, passType, at, notifyChannel); err != nil {
+				SELECT pg_notify($5, '') FROM job`, c.ID, rev, passType, at, NotifyChannel); err != nil {
 				return err
 			}
 		}
