@@ -54,11 +54,11 @@ func (r *Renderer) fold(ctx context.Context, f walletwallet.TemplateFold) (*wall
 			f.At = t.UpdatedAt
 		}
 		f.Rehash = func(serial string, stored []byte) (string, error) {
-			values, err := placeholder.ParseValues(stored)
+			look, err := placeholder.WithStored(stored, c.defaults)
 			if err != nil {
 				return "", err
 			}
-			_, hash, err := c.design.Render(placeholder.With(values, c.defaults))
+			_, hash, err := c.design.Render(look)
 			if err != nil {
 				return "", fmt.Errorf("pass %s no longer renders from template %s: %w", serial, f.TemplateID, err)
 			}

@@ -85,11 +85,11 @@ func (r *Renderer) Resolve(ctx context.Context, p *walletwallet.Pass) error {
 	if err != nil {
 		return err
 	}
-	values, err := placeholder.ParseValues(p.Values)
+	look, err := placeholder.WithStored(p.Values, c.defaults)
 	if err != nil {
 		return err
 	}
-	body, _, err := c.design.Render(placeholder.With(values, c.defaults))
+	body, _, err := c.design.Render(look)
 	if err != nil {
 		return fmt.Errorf("pass %s no longer renders from template %s: %w", p.Serial, p.TemplateID, err)
 	}

@@ -169,3 +169,58 @@ func BenchmarkRenderHash(b *testing.B) {
 		}
 	}
 }
+
+// TestWithStoredMatchesParseValues checks the map-free reading of stored
+// values against encoding/json's: the same answer for every name, the same
+// refusals.
+func TestWithStoredMatchesParseValues(t *testing.T) {
+	cases := []string{
+		``, `{}`, `{"a":"1"}`, `{"a":"1","b":""}`, `{"member":"000123","name":"Member 123"}`,
+		`{"a":"x\"y"}`, `{"a":"ü\n"}`, `{"a":"\u00e9"}`, `{"a":"1","a":"2"}`, `{ "a": "1" }`,
+		`{"a":null}`, `{"a":1}`, `{"a":"1",}`, `{"a":"1"`, `{"a"}`, `{"a":"1"}x`, `[]`, `"a"`, `{`,
+		"{\"a\":\"\xff\"}", "{\"a\":\"\x01\"}", `{"":"empty key"}`, `{"a":"{}"}`, `{"a":"b\\"}`,
+	}
+	for _, m := range []map[string]string{{"k": "v"}, {"x": "a\"b", "y": "\t"}, {"long": strings.Repeat("é", 50)}} {
+		cases = append(cases, string(EncodeValues(m)))
+	}
+	defaults := map[string]string{"a": "default a", "z": "default z"}
+	for _, c := range cases {
+		t.Run(c, func(t *testing.T) { compareStored(t, []byte(c), defaults) })
+	}
+}
+
+func FuzzWithStored(f *testing.F) {
+	f.Add([]byte(`{"a":"1","b":"2"}`))
+	f.Add([]byte(`{"a":"x\"y"}`))
+	f.Fuzz(func(t *testing.T, b []byte) { compareStored(t, b, map[string]string{"a": "d"}) })
+}
+
+func compareStored(t *testing.T, b []byte, defaults map[string]string) {
+	t.Helper()
+	m, perr := ParseValues(b)
+	look, err := WithStored(b, defaults)
+	if (perr == nil) != (err == nil) {
+		t.Fatalf("WithStored(%q) error %v, ParseValues error %v", b, err, perr)
+	}
+	if err != nil {
+		if err.Error() != perr.Error() {
+			t.Fatalf("WithStored(%q) error %q, want ParseValues's %q", b, err, perr)
+		}
+		return
+	}
+	want := With(m, defaults)
+	names := []string{"missing", ""}
+	for k := range m {
+		names = append(names, k)
+	}
+	for k := range defaults {
+		names = append(names, k)
+	}
+	for _, n := range names {
+		gv, gok := look(n)
+		wv, wok := want(n)
+		if gv != wv || gok != wok {
+			t.Fatalf("WithStored(%q)(%q) = %q, %v; want %q, %v", b, n, gv, gok, wv, wok)
+		}
+	}
+}
