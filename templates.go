@@ -59,7 +59,9 @@ type TemplateChange struct {
 	// Rehash gives the hash of an active pass's body rendered from the new
 	// design with its values (the pass's stored Values). A pass whose hash
 	// is unchanged keeps its version. An error aborts the change, nothing
-	// written, and is returned as is.
+	// written, and is returned as is (the first failing pass's, in the
+	// store's reading order). The store may call it from several
+	// goroutines at once.
 	Rehash func(serial string, values []byte) (hash string, err error)
 }
 

@@ -264,6 +264,14 @@ func TestTemplateUpdate(t *testing.T) {
 				t.Fatalf("%s: %d %q, want %d %q", c.name, r.status, r.errorText(t), c.status, c.want)
 			}
 		}
+		// A value the design check's samples satisfy but a pass's own
+		// value breaks: the refusal names the pass and the rule.
+		r = h.do("PATCH", "/api/templates/"+id, key, `{"pass": {"foregroundColor": "{{name}}"}}`)
+		msg := r.errorText(t)
+		if r.status != 400 || !(strings.HasPrefix(msg, "pass "+bronze+" ") || strings.HasPrefix(msg, "pass "+gold+" ")) ||
+			!strings.Contains(msg, "would break a rule with the new design: foregroundColor must be") {
+			t.Fatalf("value breaking a rule: %d %q", r.status, msg)
+		}
 		if h.count(key) != count {
 			t.Fatal("refused template changes were counted")
 		}

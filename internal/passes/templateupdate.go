@@ -59,21 +59,19 @@ func (s *Service) changeTemplate(ctx context.Context, a *walletwallet.Account, i
 		// check above covers the new version too; otherwise each changed
 		// pass is validated with its values (about 50 µs a pass).
 		full := !sameValueContext(v.Design, tb.design)
-		var rehashErr error
 		change := &walletwallet.TemplateChange{
 			ID: id, AccountID: a.ID, PrevRev: v.Rev, Name: tb.name,
 			Design: tb.design.Canonical(), Defaults: placeholder.EncodeValues(tb.defaults), At: now,
 			Rehash: func(serial string, stored []byte) (string, error) {
-				vals, err := placeholder.ParseValues(stored)
+				look, err := placeholder.WithStored(stored, tb.defaults)
 				if err != nil {
 					return "", err
 				}
-				rendered, hash, err := tb.design.Render(placeholder.With(vals, tb.defaults))
+				rendered, hash, err := tb.design.Render(look)
 				var miss *placeholder.MissingError
 				if errors.As(err, &miss) {
-					rehashErr = invalidf("placeholder {{%s}} has no default and pass %s has no value for it: give it a default in defaults, or set the pass's value first",
-						miss.Name, serial)
-					return "", rehashErr
+					return "", refusal{invalidf("placeholder {{%s}} has no default and pass %s has no value for it: give it a default in defaults, or set the pass's value first",
+						miss.Name, serial)}
 				}
 				if err != nil || !full {
 					return hash, err
@@ -83,17 +81,17 @@ func (s *Service) changeTemplate(ctx context.Context, a *walletwallet.Account, i
 					err = req.CheckPlan(plan)
 				}
 				if err != nil {
-					rehashErr = invalidf("pass %s would break a rule with the new design: %v", serial, err)
-					return "", rehashErr
+					return "", refusal{invalidf("pass %s would break a rule with the new design: %v", serial, err)}
 				}
 				return hash, nil
 			},
 		}
 		res, err := s.Templates.UpdateTemplate(ctx, change, walletwallet.Quota{Month: walletwallet.Month(now), Limit: a.Limit(now)})
+		var ref refusal
 		switch {
 		case err == nil:
-		case rehashErr != nil && errors.Is(err, rehashErr):
-			return nil, rehashErr
+		case errors.As(err, &ref):
+			return nil, ref.error
 		case errors.Is(err, walletwallet.ErrTemplateChanged) && attempt < 5:
 			continue
 		case walletwallet.ErrorCode(err) == walletwallet.EQUOTA:
@@ -111,6 +109,14 @@ func (s *Service) changeTemplate(ctx context.Context, a *walletwallet.Account, i
 		return &TemplateUpdated{ID: id, UpdatedPasses: res.UpdatedPasses, NotifiedDevices: res.NotifiedDevices}, nil
 	}
 }
+
+// refusal marks an error of a change's Rehash that the caller must fix (a
+// pass the new design cannot render or would make invalid), as opposed to
+// the store's own failures. The store runs Rehash on several goroutines,
+// so the error travels in the value returned, not in a shared variable.
+type refusal struct{ error }
+
+func (r refusal) Unwrap() error { return r.error }
 
 // valueContext are the design members that value rules depend on besides
 // the value's own field.

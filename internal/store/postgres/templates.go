@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,8 +165,9 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 	return &res, nil
 }
 
-// rehashAll runs c.Rehash over the template's active passes and counts
-// those whose hash changes and their devices.
+// rehashAll runs c.Rehash over the template's active passes (on every
+// core, rules.Rehasher) and counts those whose hash changes and their
+// devices.
 func rehashAll(ctx context.Context, tx pgx.Tx, c *walletwallet.TemplateChange) (changed, devices int, passType string, err error) {
 	rows, err := tx.Query(ctx, `
 		SELECT pass_type_id, serial, hash, registration_count, template_values FROM passes
@@ -174,23 +176,28 @@ func rehashAll(ctx context.Context, tx pgx.Tx, c *walletwallet.TemplateChange) (
 		return 0, 0, "", err
 	}
 	defer rows.Close()
-	var pt, serial, hash string
-	var n int
-	var values []byte
-	_, err = pgx.ForEachRow(rows, []any{&pt, &serial, &hash, &n, &values}, func() error {
-		h, err := c.Rehash(serial, values)
-		if err != nil {
-			return err
-		}
-		if h != hash {
-			changed++
-			devices += n
-			passType = pt
+	rh := rules.NewRehasher(c.Rehash)
+	var row rules.RehashRow
+	_, err = pgx.ForEachRow(rows, []any{&row.PassType, &row.Serial, &row.Hash, &row.Registrations, &row.Values}, func() error {
+		// The next row is scanned into the same variables while a worker
+		// reads this one.
+		r := row
+		r.Values = bytes.Clone(row.Values)
+		if !rh.Add(r) {
+			return errRehashFailed
 		}
 		return nil
 	})
-	return changed, devices, passType, err
+	changed, devices, passType, rerr := rh.Wait()
+	if err != nil && !errors.Is(err, errRehashFailed) {
+		return 0, 0, "", err
+	}
+	return changed, devices, passType, rerr
 }
+
+// errRehashFailed stops reading rows once a Rehash has failed; rh.Wait
+// returns that failure.
+var errRehashFailed = errors.New("postgres: rehash failed")
 
 // FoldTemplate applies f in one transaction (see walletwallet.TemplateFold).
 // The template row is taken shared (a change waits for the fold), the

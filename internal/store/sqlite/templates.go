@@ -162,8 +162,9 @@ func (db *DB) UpdateTemplate(ctx context.Context, c *walletwallet.TemplateChange
 	return &res, nil
 }
 
-// rehashAll runs c.Rehash over the template's active passes and counts
-// those whose hash changes and their devices.
+// rehashAll runs c.Rehash over the template's active passes (on every
+// core, rules.Rehasher) and counts those whose hash changes and their
+// devices.
 func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange) (changed, devices int, passType string, err error) {
 	rows, err := tx.QueryContext(ctx, `
 		SELECT pass_type_id, serial, hash, registration_count, template_values FROM passes
@@ -172,24 +173,24 @@ func rehashAll(ctx context.Context, tx *wtx, c *walletwallet.TemplateChange) (ch
 		return 0, 0, "", err
 	}
 	defer rows.Close()
+	rh := rules.NewRehasher(c.Rehash)
 	for rows.Next() {
-		var pt, serial, hash string
-		var n int
-		var values []byte
-		if err := rows.Scan(&pt, &serial, &hash, &n, &values); err != nil {
-			return 0, 0, "", err
+		var row rules.RehashRow
+		if err = rows.Scan(&row.PassType, &row.Serial, &row.Hash, &row.Registrations, &row.Values); err != nil {
+			break
 		}
-		h, err := c.Rehash(serial, values)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		if h != hash {
-			changed++
-			devices += n
-			passType = pt
+		if !rh.Add(row) {
+			break
 		}
 	}
-	return changed, devices, passType, rows.Err()
+	if err == nil {
+		err = rows.Err()
+	}
+	changed, devices, passType, rerr := rh.Wait()
+	if err != nil {
+		return 0, 0, "", err
+	}
+	return changed, devices, passType, rerr
 }
 
 // DeleteTemplate marks the template deleted unless it has active passes.
