@@ -25,6 +25,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/lint"
 	"github.com/walletwallet/walletwallet/internal/passes"
+	"github.com/walletwallet/walletwallet/internal/pkpass"
 	"github.com/walletwallet/walletwallet/internal/sealbox"
 	"github.com/walletwallet/walletwallet/internal/share"
 	"github.com/walletwallet/walletwallet/internal/signing"
@@ -101,6 +102,7 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWithFetcher(t *testing.T, f *images.Fetcher) *harness {
 	t.Helper()
+	pkpass.CheckRecycled() // a created pass's archive is overwritten when given back
 	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), path: filepath.Join(t.TempDir(), "ww.db"), logs: &syncBuffer{}, fetcher: f}
 	h.start()
 	return h
@@ -110,6 +112,7 @@ func newHarnessWithFetcher(t *testing.T, f *images.Fetcher) *harness {
 // without scripts/with-postgres.sh, except in CI).
 func newPGHarness(t *testing.T) *harness {
 	t.Helper()
+	pkpass.CheckRecycled() // a created pass's archive is overwritten when given back
 	h := &harness{t: t, now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}, dbURL: pgtest.FreshDatabase(t)}
 	h.start()
 	return h

@@ -75,6 +75,7 @@ func (s *server) createPassJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer c.Recycle() // after the answer is written
 	p := c.Passes[0]
 	blob, err := s.passes.Blob(r.Context(), p)
 	if err != nil {

@@ -32,6 +32,7 @@ func (s *server) createPkpass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer c.Recycle() // after the answer is written
 	markReplayed(w, c)
 	return s.writePass(w, r, c.Passes[0], c.Slugs[0])
 }
@@ -130,6 +131,7 @@ func (s *server) createBundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer c.Recycle()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, p := range c.Passes {

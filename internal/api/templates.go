@@ -191,6 +191,7 @@ func (s *server) issueFromTemplate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	defer c.Recycle() // after the answer is written
 	markReplayed(w, c)
 	if bulk {
 		out := struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/walletwallet/walletwallet/internal/jsonhttp"
 	"github.com/walletwallet/walletwallet/internal/mcpserver"
 	"github.com/walletwallet/walletwallet/internal/passes"
+	"github.com/walletwallet/walletwallet/internal/pkpass"
 	"github.com/walletwallet/walletwallet/internal/signing"
 	"github.com/walletwallet/walletwallet/internal/store"
 	"github.com/walletwallet/walletwallet/internal/store/pgtest"
@@ -76,6 +77,7 @@ func (s *syncBuffer) String() string {
 
 func newHarness(t *testing.T, dbURL string) *harness {
 	t.Helper()
+	pkpass.CheckRecycled() // a created pass's archive is overwritten when given back
 	ctx := context.Background()
 	var st walletwallet.Store
 	var err error

@@ -145,6 +145,7 @@ func (t *tools) create(ctx context.Context, a *walletwallet.Account, args json.R
 	if err != nil {
 		return result{}, err
 	}
+	defer c.Recycle()
 	// No applePass: a base64 bundle is of no use to a model; the share
 	// link installs the pass (docs/decisions.md).
 	return result{json: api.CreatedAnswer(t.passes, c.Passes[0], nil)}, nil

@@ -44,6 +44,22 @@ type Created struct {
 	Replayed bool
 }
 
+// Recycle gives the archives signed for c back to the pass engine
+// (pkpass.Recycle), for a caller that has written its answer and reads them
+// no more; the passes' Blob is cleared. The store has copied them by now.
+// A replayed or lazily signed pass has no archive signed for c.
+func (c *Created) Recycle() {
+	if c.Replayed {
+		return
+	}
+	for _, p := range c.Passes {
+		if p.Blob != nil {
+			pkpass.Recycle(p.Blob)
+			p.Blob = nil
+		}
+	}
+}
+
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
 const MaxIdempotencyKey = 255
 

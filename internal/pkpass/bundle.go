@@ -144,7 +144,8 @@ const (
 // its allocation were most of the bundle's cost). The headers are written
 // into one small buffer first and the archive is then joined from them and
 // the files' bytes with bytes.Join, whose result the runtime does not
-// zero before it is overwritten (a fresh make would clear the 650 KB first).
+// zero before it is overwritten (a fresh make would clear the 650 KB first),
+// or, for a large archive, into a buffer given back with Recycle.
 // The bytes are those archive/zip's CreateRaw writes for these headers
 // (TestWriteZipMatchesArchiveZip): the CRC and sizes in the local header
 // and no data descriptor, so streaming readers such as
@@ -211,7 +212,20 @@ func writeZip(entries []zipEntry) []byte {
 	if len(entries) == 0 {
 		return h // bytes.Join would copy one piece into a rounded-up buffer
 	}
-	return bytes.Join(append(pieces, h[dirStart:]), nil)
+	pieces = append(pieces, h[dirStart:])
+	size := 0
+	for _, p := range pieces {
+		size += len(p)
+	}
+	out := archiveBuffer(size) // a recycled buffer (see Recycle)
+	if out == nil {
+		return bytes.Join(pieces, nil)
+	}
+	n := 0
+	for _, p := range pieces {
+		n += copy(out[n:], p)
+	}
+	return out
 }
 
 func le16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }

@@ -32,34 +32,106 @@ func TestWriteZipMatchesArchiveZip(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var want bytes.Buffer
-			zw := zip.NewWriter(&want)
-			for i := range tc.entries {
-				e := &tc.entries[i]
-				e.crc32 = crc32.ChecksumIEEE(e.data)
-				w, err := zw.CreateRaw(&zip.FileHeader{
-					Name: e.name, Method: zip.Store, CreatorVersion: zipVersion, ReaderVersion: zipVersion,
-					ModifiedDate: zipDate, ModifiedTime: zipTime, CRC32: e.crc32,
-					CompressedSize64: uint64(len(e.data)), UncompressedSize64: uint64(len(e.data)),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := w.Write(e.data); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := zw.Close(); err != nil {
-				t.Fatal(err)
-			}
+			want := referenceZip(t, tc.entries)
 			got := writeZip(tc.entries)
-			if !bytes.Equal(got, want.Bytes()) {
-				t.Errorf("writeZip differs from archive/zip:\n got %x\nwant %x", got, want.Bytes())
+			if !bytes.Equal(got, want) {
+				t.Errorf("writeZip differs from archive/zip:\n got %x\nwant %x", got, want)
 			}
 			if len(got) != cap(got) {
 				t.Errorf("buffer of %d bytes for a %d-byte archive", cap(got), len(got))
 			}
 		})
+	}
+}
+
+// referenceZip is what archive/zip's CreateRaw writes for entries (their
+// CRCs are filled in).
+func referenceZip(t *testing.T, entries []zipEntry) []byte {
+	t.Helper()
+	var want bytes.Buffer
+	zw := zip.NewWriter(&want)
+	for i := range entries {
+		e := &entries[i]
+		e.crc32 = crc32.ChecksumIEEE(e.data)
+		w, err := zw.CreateRaw(&zip.FileHeader{
+			Name: e.name, Method: zip.Store, CreatorVersion: zipVersion, ReaderVersion: zipVersion,
+			ModifiedDate: zipDate, ModifiedTime: zipTime, CRC32: e.crc32,
+			CompressedSize64: uint64(len(e.data)), UncompressedSize64: uint64(len(e.data)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return want.Bytes()
+}
+
+// TestWriteZipIntoRecycledBuffer: a large archive given back with Recycle
+// is written into by the next archive of its size class that fits, and
+// every archive is still archive/zip's bytes; one that does not fit gets new
+// memory; with CheckRecycled a given-back archive is overwritten and never
+// reused.
+func TestWriteZipIntoRecycledBuffer(t *testing.T) {
+	pass := func(fill byte, size int) []zipEntry {
+		return []zipEntry{
+			{"pass.json", []byte(`{"formatVersion":1}`), 0},
+			{"artwork@3x.png", bytes.Repeat([]byte{fill}, size), 0},
+			{"manifest.json", []byte(`{}`), 0},
+			{"signature", make([]byte, 2574), 0},
+		}
+	}
+	check := func(e []zipEntry) []byte {
+		t.Helper()
+		want := referenceZip(t, e)
+		got := writeZip(e)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("writeZip of %d bytes differs from archive/zip", len(want))
+		}
+		return got
+	}
+	// A sync.Pool may drop what it is given (at random under the race
+	// detector), so reuse is asked for more than once.
+	first := check(pass('a', 700_000))
+	reused := false
+	for range 20 {
+		Recycle(first)
+		second := check(pass('b', 699_000))
+		if reused = &second[0] == &first[0]; reused {
+			break
+		}
+		first = second
+	}
+	if !reused {
+		t.Fatal("an archive of the same size class never reused a given-back buffer")
+	}
+	Recycle(first)
+	// Same power of two (512 KiB–1 MiB) but larger than the buffer: new memory.
+	third := check(pass('c', 1_000_000))
+	if &third[0] == &first[0] {
+		t.Fatal("an archive larger than the buffer was written into it")
+	}
+	small := check(pass('d', 10_000))
+	Recycle(small) // below the pools: ignored
+	if again := check(pass('e', 10_000)); &again[0] == &small[0] {
+		t.Fatal("a small archive was recycled")
+	}
+
+	CheckRecycled()
+	defer checkRecycled.Store(false)
+	fourth := check(pass('f', 700_000))
+	Recycle(fourth)
+	for i, c := range fourth[:cap(fourth)] {
+		if c != 0xdb {
+			t.Fatalf("byte %d of a given-back archive is %#x, want it overwritten", i, c)
+		}
+	}
+	if fifth := check(pass('g', 700_000)); &fifth[0] == &fourth[0] {
+		t.Fatal("a given-back archive was reused under CheckRecycled")
 	}
 }
 
