@@ -2,10 +2,14 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/store/pgtest"
@@ -163,4 +167,69 @@ func BenchmarkTemplateDrain(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// A template fold rewrites no indexed column of a pass, and the passes'
+// pages keep room for a new row version (migration 12), so each fold
+// update stays on its page as a heap-only (HOT) update instead of adding
+// an entry to every index of passes. A row version on the same page with no
+// indexed column changed is what PostgreSQL makes HOT, so the test compares
+// each pass's page (the block of its ctid) before and after the fold.
+func TestTemplateFoldUpdatesInPlace(t *testing.T) {
+	db := openFresh(t)
+	ctx := context.Background()
+	a := &walletwallet.Account{Email: "hot@example.com", Plan: walletwallet.PlanPro}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`), Defaults: []byte(`{}`)}
+	if err := db.CreateTemplate(ctx, tp); err != nil {
+		t.Fatal(err)
+	}
+	// Hashes of one length, as the real ones (hex SHA-256).
+	const n = 500
+	if _, err := db.pool.Exec(ctx, `
+		INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified,
+			share_id, template_id, template_rev, template_values)
+		SELECT $1, 'hot-' || lpad(i::text, 6, '0'), 'token-' || i, $2, '{}', md5('old' || i) || md5('old' || i), now(), now(),
+			'share-' || i, $3, 1, '{}' FROM generate_series(1, $4::int) AS i`,
+		storetest.PassTypeID, a.ID, tp.ID, n); err != nil {
+		t.Fatal(err)
+	}
+	pages := func() map[string]string {
+		rows, err := db.pool.Query(ctx, `SELECT serial, (ctid::text::point)[0]::bigint::text FROM passes WHERE template_id = $1`, tp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		var serial, page string
+		if _, err := pgx.ForEachRow(rows, []any{&serial, &page}, func() error { out[serial] = page; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := pages()
+	rehash := func(serial string, _ []byte) (string, error) {
+		h := sha256.Sum256([]byte("new " + serial))
+		return hex.EncodeToString(h[:]), nil
+	}
+	res, err := db.UpdateTemplate(ctx, &walletwallet.TemplateChange{ID: tp.ID, AccountID: a.ID, PrevRev: 1, Name: "card",
+		Design: []byte(`{"d":2}`), Defaults: []byte(`{}`), Rehash: rehash}, walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 10 * n})
+	if err != nil || res.UpdatedPasses != n {
+		t.Fatalf("change: %+v %v", res, err)
+	}
+	fr, err := db.FoldTemplate(ctx, &walletwallet.TemplateFold{TemplateID: tp.ID, PassTypeID: storetest.PassTypeID, Rev: res.Rev,
+		Limit: n, Rehash: rehash})
+	if err != nil || fr.Changed != n {
+		t.Fatalf("fold: %+v %v", fr, err)
+	}
+	moved := 0
+	for serial, page := range pages() {
+		if before[serial] != page {
+			moved++
+		}
+	}
+	if moved > 0 {
+		t.Fatalf("%d of %d folded passes moved to another page (not a HOT update)", moved, n)
+	}
 }
