@@ -351,8 +351,9 @@ type Store interface {
 	// passes (those whose version came from job.Rev or later, stamped at or
 	// after job.CreatedAt) after the job's cursor and with serials up to
 	// upTo ("" = no bound), ordered by (serial, registration id), taken
-	// from at most limit passes: a short page does not mean the last; an
-	// empty one does.
+	// from at most limit+1 passes (the cursor's own and limit after it): a
+	// short page does not mean that no target is left (passes without
+	// devices count too); an empty one does.
 	TemplatePushTargets(ctx context.Context, job *TemplatePushJob, upTo string, limit int) ([]TemplatePushTarget, error)
 	// FoldTemplate applies f (see TemplateFold).
 	FoldTemplate(ctx context.Context, f *TemplateFold) (*TemplateFoldResult, error)

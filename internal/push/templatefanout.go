@@ -127,16 +127,26 @@ func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.Templa
 // push pushes the job's targets with serials up to upTo from its cursor,
 // page by page, saving the cursor after each settled page; more is false
 // when the job must end now with outcome and err.
+//
+// A page asks for one target more than it pushes, so that with a bound the
+// page that gets no more than PageSize is known to be the batch's last
+// without reading an empty one after it. Ending a batch early is safe
+// either way: the next batch's pages start from the cursor, so whatever a
+// short page left out (more passes in the range than the page could take)
+// comes with them, and the last batch, unbounded, reads until a page is
+// empty.
 func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, job *walletwallet.TemplatePushJob, upTo string) (outcome jobs.Outcome, err error, more bool) {
 	f := h.f
 	for {
-		page, err := h.q.TemplatePushTargets(ctx, job, upTo, f.o.PageSize)
+		page, err := h.q.TemplatePushTargets(ctx, job, upTo, f.o.PageSize+1)
 		if err != nil {
 			return jobs.Failed, fmt.Errorf("template push targets: %w", err), false
 		}
 		if len(page) == 0 {
 			return jobs.Finished, nil, true
 		}
+		lastOfBatch := upTo != "" && len(page) <= f.o.PageSize
+		page = page[:min(len(page), f.o.PageSize)]
 		targets := make([]walletwallet.PushTarget, len(page))
 		for i, t := range page {
 			targets[i] = walletwallet.PushTarget{RegistrationID: t.RegistrationID, PushToken: t.PushToken}
@@ -155,5 +165,8 @@ func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, jo
 		}
 		job.CursorSerial, job.CursorID = last.Serial, last.RegistrationID
 		run.cursor = last.RegistrationID
+		if lastOfBatch {
+			return jobs.Finished, nil, true
+		}
 	}
 }

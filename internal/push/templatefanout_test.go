@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -286,5 +287,105 @@ func TestTemplateJobOnRealStore(t *testing.T) {
 	}
 	if extra > 7 {
 		t.Fatalf("%d repeated pushes after the failed fold, want at most one page (7)", extra)
+	}
+}
+
+// pageCounter is the store with its template pages recorded.
+type pageCounter struct {
+	*sqlite.DB
+	mu    sync.Mutex
+	sizes []int // targets each TemplatePushTargets call returned
+}
+
+func (c *pageCounter) TemplatePushTargets(ctx context.Context, job *walletwallet.TemplatePushJob, upTo string, limit int) ([]walletwallet.TemplatePushTarget, error) {
+	page, err := c.DB.TemplatePushTargets(ctx, job, upTo, limit)
+	c.mu.Lock()
+	c.sizes = append(c.sizes, len(page))
+	c.mu.Unlock()
+	return page, err
+}
+
+// TestTemplateJobReadsOnePagePerBatch: with one device a pass and batches
+// no larger than a page, each batch's devices come from one page read and
+// only the last batch is followed by an empty page (it was an empty read
+// after every batch, and a page misaligned by one pass before that: three
+// reads a batch).
+func TestTemplateJobReadsOnePagePerBatch(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
+	if err := st.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	q := walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 1000}
+	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`),
+		Defaults: []byte(`{}`), CreatedAt: time.Now().Add(-time.Hour)}
+	if err := st.CreateTemplate(ctx, tp); err != nil {
+		t.Fatal(err)
+	}
+	const n = 12 // batches of 5, 5 and 2
+	var ps []*walletwallet.Pass
+	for i := range n {
+		ps = append(ps, &walletwallet.Pass{PassTypeID: testTopic, Serial: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+			AuthToken: strings.Repeat("a", 30) + fmt.Sprintf("%010d", i), AccountID: a.ID, Request: []byte(`{}`), Hash: "h1",
+			FirstIssued: tp.CreatedAt, LastModified: tp.CreatedAt, TemplateID: tp.ID, TemplateRev: 1, Values: []byte(`{}`)})
+	}
+	if err := st.CreatePasses(ctx, ps, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		tok := fmt.Sprintf("tok-%d", i)
+		if _, err := st.Register(ctx, &walletwallet.Registration{DeviceID: "dev-" + tok, PushToken: tok, PassTypeID: testTopic, Serial: p.Serial}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folder := storeFolder{st: st, calls: new(atomic.Int64), failAt: new(atomic.Int64)}
+	if _, err := st.UpdateTemplate(ctx, &walletwallet.TemplateChange{ID: tp.ID, AccountID: a.ID, PrevRev: 1, Name: "card",
+		Design: []byte(`{"d":2}`), Defaults: []byte(`{}`), At: time.Now(), Rehash: folder.rehash(2)}, q); err != nil {
+		t.Fatal(err)
+	}
+	double := newDouble(t)
+	counter := &pageCounter{DB: st}
+	finished := make(chan JobReport, 1)
+	f := NewFanout(FanoutOptions{Queue: st, Pusher: certClient(t, double, newClientCert(t), 1), Logger: newLogger(&logBuffer{}),
+		PageSize: 5, FoldBatch: 5, OnJob: func(r JobReport) {
+			if r.Outcome == jobs.Finished {
+				finished <- r
+			}
+		}})
+	r := jobs.New(jobs.Options{Logger: newLogger(&logBuffer{}), Owner: "w", Poll: 20 * time.Millisecond})
+	r.Register(f.TemplateKind(counter, folder))
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	select {
+	case rep := <-finished:
+		if rep.Pushed != n {
+			t.Errorf("pushed %d, want %d", rep.Pushed, n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("the job did not finish in 30 s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, req := range double.Requests() {
+		counts[req.Token]++
+	}
+	for i := range n {
+		if tok := fmt.Sprintf("tok-%d", i); counts[tok] != 1 {
+			t.Errorf("%s pushed %d times, want once", tok, counts[tok])
+		}
+	}
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	if !slices.Equal(counter.sizes, []int{5, 5, 2, 0}) {
+		t.Fatalf("pages read: %v targets, want [5 5 2 0] (one a batch, then the end)", counter.sizes)
 	}
 }

@@ -94,13 +94,15 @@ func (db *DB) TemplatePushTargets(ctx context.Context, job *walletwallet.Templat
 	return out, rows.Err()
 }
 
-// templatePage is TemplatePushTargets' query; %s bounds the serials.
+// templatePage is TemplatePushTargets' query; %s bounds the serials. It
+// takes the cursor's own pass and limit passes after it, so a page of one
+// device per pass is full.
 const templatePage = `
 	SELECT p.serial, r.id, r.push_token FROM (
 		SELECT pass_type_id, serial FROM passes
 		WHERE pass_type_id = ? AND serial >= ? %s
 			AND +template_id = ? AND template_rev >= ? AND last_modified >= ?
-		ORDER BY serial LIMIT ?) AS p
+		ORDER BY serial LIMIT ? + 1) AS p
 	JOIN registrations r ON r.pass_type_id = p.pass_type_id AND r.serial = p.serial
 	WHERE p.serial > ? OR r.id > ?
 	ORDER BY p.serial, r.id LIMIT ?`

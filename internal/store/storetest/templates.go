@@ -3,6 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +201,7 @@ func init() {
 			wantCode(t, s.CreatePass(ctx, q, bigQuota), walletwallet.ENOTFOUND)
 		}},
 		testCase{"fan-out jobs", testTemplateJobs},
+		testCase{"fan-out pages", testTemplatePages},
 	)
 }
 
@@ -472,6 +476,61 @@ func testTemplateJobs(t *testing.T, s walletwallet.Store) {
 	mustNil(t, s.FinishTemplatePushJob(ctx, j.ID, "w2"))
 	if j3, err := s.ClaimTemplatePushJob(ctx, "w3", later.Add(time.Hour), later.Add(2*time.Hour)); err != nil || j3 != nil {
 		t.Fatalf("finished job claimed: %+v %v", j3, err)
+	}
+}
+
+// testTemplatePages pages a job over passes of one device each: a page
+// whose cursor is on a pass's last device takes limit passes after it, so
+// every page of a bound range is full but the last, which is short rather
+// than followed by an empty one; nothing is left out or listed twice.
+func testTemplatePages(t *testing.T, s walletwallet.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, 0)
+	tp := newTemplate(t, s, a, `{"d":1}`)
+	var ps []*walletwallet.Pass
+	for i := range 8 {
+		ps = append(ps, templatePass(t, s, tp, fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	slices.SortFunc(ps, func(a, b *walletwallet.Pass) int { return strings.Compare(a.Serial, b.Serial) })
+	var toks []string
+	for _, p := range ps {
+		registerDevice(t, s, p, "dev-"+p.Serial, "tok-"+p.Serial)
+		toks = append(toks, "tok-"+p.Serial)
+	}
+	ch := change(tp, `{"d":2}`, t0.Add(time.Second))
+	res, err := s.UpdateTemplate(ctx, ch, bigQuota)
+	mustNil(t, err)
+	now := t0.Add(time.Minute)
+	j, err := s.ClaimTemplatePushJob(ctx, "w", now, now.Add(time.Minute))
+	mustNil(t, err)
+	if j == nil {
+		t.Fatal("no job claimed")
+	}
+	foldAll(t, s, ch, res.Rev, 100)
+	job := *j
+	pages := func(upTo string, limit int) (sizes []int, got []string) {
+		for {
+			page, err := s.TemplatePushTargets(ctx, &job, upTo, limit)
+			mustNil(t, err)
+			sizes = append(sizes, len(page))
+			if len(page) == 0 {
+				return sizes, got
+			}
+			for _, tg := range page {
+				got = append(got, tg.PushToken)
+			}
+			last := page[len(page)-1]
+			job.CursorSerial, job.CursorID = last.Serial, last.RegistrationID
+		}
+	}
+	// Up to the 7th pass in pages of 3: 3, 3, 1, then nothing.
+	sizes, got := pages(ps[6].Serial, 3)
+	if !slices.Equal(sizes, []int{3, 3, 1, 0}) || !slices.Equal(got, toks[:7]) {
+		t.Fatalf("pages up to the 7th pass: sizes %v, targets %v, want [3 3 1 0] and %v", sizes, got, toks[:7])
+	}
+	sizes, got = pages("", 3)
+	if !slices.Equal(sizes, []int{1, 0}) || !slices.Equal(got, toks[7:]) {
+		t.Fatalf("pages after the bound: sizes %v, targets %v, want [1 0] and %v", sizes, got, toks[7:])
 	}
 }
 
