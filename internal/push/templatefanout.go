@@ -68,12 +68,13 @@ type templateHandler struct {
 
 // Work folds batch after batch from the job's cursor and pushes each
 // batch's devices once it is folded. The next batch is folded while the
-// current one is pushed (a pass is pushed only once its batch committed:
-// the pages stop at the folded bound).
+// current one is pushed, and its first page read as soon as both its fold
+// committed and the current batch's last page is known (a pass is pushed
+// only once its batch committed: the pages stop at the folded bound).
 func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jobs.Outcome, error) {
 	run := j.(*jobRun)
 	job := *run.tmpl
-	pending := h.foldAfter(ctx, &job, job.CursorSerial)
+	pending := h.foldAfter(ctx, &job, job.CursorSerial, nil)
 	// A fold still running when the job ends is waited for: it is
 	// harmless (idempotent) but belongs to this run.
 	defer func() {
@@ -90,14 +91,19 @@ func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jo
 			}
 			return jobs.Failed, fmt.Errorf("template fold: %w", out.err)
 		}
-		// Every pass up to upTo is folded; "" = all of them.
-		upTo := ""
-		if out.res.Scanned >= h.f.o.FoldBatch {
-			upTo = out.res.Last
-			pending = h.foldAfter(ctx, &job, upTo)
+		upTo := h.bound(out.res)
+		// ends hears where this batch's pages end, once push knows.
+		var ends chan cursor
+		if upTo != "" {
+			ends = make(chan cursor, 1)
+			pending = h.foldAfter(ctx, &job, upTo, ends)
 		}
-		if out, err, more := h.push(ctx, owner, run, &job, upTo); !more {
-			return out, err
+		outcome, err, more := h.push(ctx, owner, run, &job, upTo, out.first, ends)
+		if ends != nil {
+			close(ends)
+		}
+		if !more {
+			return outcome, err
 		}
 		if upTo == "" {
 			if err := h.q.FinishTemplatePushJob(ctx, job.ID, owner); err != nil {
@@ -108,25 +114,63 @@ func (h templateHandler) Work(ctx context.Context, owner string, j jobs.Job) (jo
 	}
 }
 
+// bound is the serial up to which every pass is folded once res is: its
+// last, or "" (no bound) when it was the last batch.
+func (h templateHandler) bound(res *walletwallet.TemplateFoldResult) string {
+	if res.Scanned >= h.f.o.FoldBatch {
+		return res.Last
+	}
+	return ""
+}
+
+// cursor is a position in a job's (serial, registration id) order.
+type cursor struct {
+	serial string
+	id     int64
+}
+
+// firstPage is a batch's first page of targets, read ahead from a cursor.
+type firstPage struct {
+	from  cursor
+	page  []walletwallet.TemplatePushTarget
+	valid bool // false: not read ahead
+}
+
 type foldOut struct {
-	res *walletwallet.TemplateFoldResult
-	err error
+	res   *walletwallet.TemplateFoldResult
+	err   error
+	first firstPage
 }
 
 // foldAfter folds the next batch after serial after in the background.
-func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.TemplatePushJob, after string) <-chan foldOut {
+// With ends, it then waits for the cursor the current batch's pages end at
+// and reads the batch's first page from it, so the page is ready when the
+// current batch is pushed; ends closed without a cursor means no read.
+func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.TemplatePushJob, after string, ends <-chan cursor) <-chan foldOut {
 	ch := make(chan foldOut, 1)
-	id, passType := job.TemplateID, job.PassTypeID
+	j := *job
 	go func() {
-		res, err := h.folder.FoldBatch(ctx, id, passType, after, h.f.o.FoldBatch)
-		ch <- foldOut{res, err}
+		res, err := h.folder.FoldBatch(ctx, j.TemplateID, j.PassTypeID, after, h.f.o.FoldBatch)
+		out := foldOut{res: res, err: err}
+		if err == nil && ends != nil {
+			if c, ok := <-ends; ok {
+				j.CursorSerial, j.CursorID = c.serial, c.id
+				// A failed read is not the job's failure: push reads again.
+				if page, err := h.q.TemplatePushTargets(ctx, &j, h.bound(res), h.f.o.PageSize+1); err == nil {
+					out.first = firstPage{from: c, page: page, valid: true}
+				}
+			}
+		}
+		ch <- out
 	}()
 	return ch
 }
 
 // push pushes the job's targets with serials up to upTo from its cursor,
 // page by page, saving the cursor after each settled page; more is false
-// when the job must end now with outcome and err.
+// when the job must end now with outcome and err. first, when read from
+// the job's cursor, is its first page; ends, if set, is told the cursor
+// the pages end at as soon as the last page is read, before it is pushed.
 //
 // A page asks for one target more than it pushes, so that with a bound the
 // page that gets no more than PageSize is known to be the batch's last
@@ -135,18 +179,27 @@ func (h templateHandler) foldAfter(ctx context.Context, job *walletwallet.Templa
 // short page left out (more passes in the range than the page could take)
 // comes with them, and the last batch, unbounded, reads until a page is
 // empty.
-func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, job *walletwallet.TemplatePushJob, upTo string) (outcome jobs.Outcome, err error, more bool) {
+func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, job *walletwallet.TemplatePushJob, upTo string, first firstPage, ends chan<- cursor) (outcome jobs.Outcome, err error, more bool) {
 	f := h.f
 	for {
-		page, err := h.q.TemplatePushTargets(ctx, job, upTo, f.o.PageSize+1)
-		if err != nil {
+		var page []walletwallet.TemplatePushTarget
+		if first.valid && first.from == (cursor{job.CursorSerial, job.CursorID}) {
+			page, first = first.page, firstPage{}
+		} else if page, err = h.q.TemplatePushTargets(ctx, job, upTo, f.o.PageSize+1); err != nil {
 			return jobs.Failed, fmt.Errorf("template push targets: %w", err), false
 		}
 		if len(page) == 0 {
+			if ends != nil {
+				ends <- cursor{job.CursorSerial, job.CursorID}
+			}
 			return jobs.Finished, nil, true
 		}
 		lastOfBatch := upTo != "" && len(page) <= f.o.PageSize
 		page = page[:min(len(page), f.o.PageSize)]
+		last := page[len(page)-1]
+		if lastOfBatch && ends != nil {
+			ends <- cursor{last.Serial, last.RegistrationID}
+		}
 		targets := make([]walletwallet.PushTarget, len(page))
 		for i, t := range page {
 			targets[i] = walletwallet.PushTarget{RegistrationID: t.RegistrationID, PushToken: t.PushToken}
@@ -159,7 +212,6 @@ func (h templateHandler) push(ctx context.Context, owner string, run *jobRun, jo
 		if n := run.unsettled.Load(); n > 0 {
 			return jobs.Retry, fmt.Errorf("%d devices of the page still failing after %s", n, f.o.RetryFor), false
 		}
-		last := page[len(page)-1]
 		if err := h.q.AdvanceTemplatePushJob(ctx, job.ID, owner, last.Serial, last.RegistrationID); err != nil {
 			return jobs.Failed, err, false
 		}

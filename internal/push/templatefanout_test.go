@@ -309,7 +309,8 @@ func (c *pageCounter) TemplatePushTargets(ctx context.Context, job *walletwallet
 // no larger than a page, each batch's devices come from one page read and
 // only the last batch is followed by an empty page (it was an empty read
 // after every batch, and a page misaligned by one pass before that: three
-// reads a batch).
+// reads a batch). The next batch's page is read while the current batch's
+// pushes are in flight: the double holds its answers until it is.
 func TestTemplateJobReadsOnePagePerBatch(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
@@ -348,7 +349,9 @@ func TestTemplateJobReadsOnePagePerBatch(t *testing.T) {
 		Design: []byte(`{"d":2}`), Defaults: []byte(`{}`), At: time.Now(), Rehash: folder.rehash(2)}, q); err != nil {
 		t.Fatal(err)
 	}
-	double := newDouble(t)
+	var double *apnstest.Server
+	var holdOnce sync.Once
+	double = newDouble(t, apnstest.WithOnRequest(func(apnstest.Request) { holdOnce.Do(double.Hold) }))
 	counter := &pageCounter{DB: st}
 	finished := make(chan JobReport, 1)
 	f := NewFanout(FanoutOptions{Queue: st, Pusher: certClient(t, double, newClientCert(t), 1), Logger: newLogger(&logBuffer{}),
@@ -362,6 +365,21 @@ func TestTemplateJobReadsOnePagePerBatch(t *testing.T) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(rctx) }()
+	readAhead := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		counter.mu.Lock()
+		reads := len(counter.sizes)
+		counter.mu.Unlock()
+		if reads >= 2 && double.Count() > 0 {
+			readAhead = true
+			break
+		}
+	}
+	held := double.Count()
+	double.Release()
+	if !readAhead || held > 5 {
+		t.Errorf("second batch's page read while the first batch's pushes were held: %v (%d pushes held)", readAhead, held)
+	}
 	select {
 	case rep := <-finished:
 		if rep.Pushed != n {
