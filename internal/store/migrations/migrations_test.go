@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -126,5 +127,87 @@ func TestPassResourceMigrationBackfills(t *testing.T) {
 				t.Fatalf("%d passes after the migration, want 2", len(seen))
 			}
 		})
+	}
+}
+
+// TestSQLiteLargeColumnsMoveLast: migration 12 moves the blobs to
+// pass_blobs, stamped with their pass's version, and request to the end of
+// the passes row, and keeps every pass's values, its registrations (the
+// foreign key's cascade must not fire) and its rowid.
+func TestSQLiteLargeColumnsMoveLast(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db")+"?_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	upTo(t, goose.DialectSQLite3, db, "sqlite", 11)
+	if _, err := db.Exec(`INSERT INTO accounts (email, plan, created_at) VALUES ('a@example.com', 'pro', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 20_000)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	type row struct {
+		rowid                 int64
+		serial, hash, share   string
+		request, blob, values []byte
+		regs                  int
+	}
+	want := []row{
+		{serial: "11111111-1111-4111-8111-111111111111", hash: "h1", share: "s1", request: []byte(`{"a":1}`), blob: big, values: []byte(`{"n":"1"}`), regs: 1},
+		{serial: "22222222-2222-4222-8222-222222222222", hash: "h2", share: "s2", request: big[:9000], blob: nil, values: nil, regs: 0},
+	}
+	for i := range want {
+		w := &want[i]
+		res, err := db.Exec(`INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified,
+			blob, registration_count, share_id, template_values) VALUES ('pt', ?, 'tok', 1, ?, ?, 0, 0, ?, ?, ?, ?)`,
+			w.serial, w.request, w.hash, w.blob, w.regs, w.share, w.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.rowid, err = res.LastInsertId(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at) VALUES ('d', 'pt', ?, 'push', 0)`, want[0].serial); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpSQLite(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('passes') ORDER BY cid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if n := len(cols); n < 3 || cols[n-1] != "request" || slices.Contains(cols, "blob") {
+		t.Fatalf("columns after migration 12: %v, want request last and no blob", cols)
+	}
+	for _, w := range want {
+		var got row
+		if err := db.QueryRow(`SELECT rowid, serial, hash, share_id, request,
+			(SELECT b.blob FROM pass_blobs b WHERE b.pass = passes.rowid AND b.last_modified = passes.last_modified),
+			template_values, registration_count FROM passes WHERE serial = ?`, w.serial).
+			Scan(&got.rowid, &got.serial, &got.hash, &got.share, &got.request, &got.blob, &got.values, &got.regs); err != nil {
+			t.Fatal(err)
+		}
+		if got.rowid != w.rowid || got.hash != w.hash || got.share != w.share || string(got.request) != string(w.request) ||
+			string(got.blob) != string(w.blob) || (got.blob == nil) != (w.blob == nil) || string(got.values) != string(w.values) || got.regs != w.regs {
+			t.Fatalf("pass %s after migration 12 differs", w.serial)
+		}
+	}
+	var regs int
+	if err := db.QueryRow(`SELECT count(*) FROM registrations`).Scan(&regs); err != nil || regs != 1 {
+		t.Fatalf("registrations after migration 12: %d %v", regs, err)
 	}
 }

@@ -71,6 +71,8 @@ func (v newVersion) MarshalJSON() ([]byte, error) {
 
 // writeFold writes a fold's batch: the revision of the kept passes (rowids),
 // the new versions of the changed ones, their events, and the counters.
+// A new version leaves the pass's blob where it is: its stamp no longer
+// matches, so nothing reads it (migration 12).
 // The statements find the passes by rowid, read in this transaction:
 // keyed by serial, SQLite planned the join with the JSON the wrong way
 // round, scanning the pass type's passes for each pass of the batch.
@@ -94,7 +96,7 @@ func writeFold(ctx context.Context, tx *wtx, f *walletwallet.TemplateFold, kept 
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE passes SET hash = j.value ->> 1, last_modified = j.value ->> 2, blob = NULL, template_rev = ?
+		UPDATE passes SET hash = j.value ->> 1, last_modified = j.value ->> 2, template_rev = ?
 		FROM jsonb_each(?) AS j WHERE passes.rowid = j.value ->> 0`,
 		f.Rev, string(list)); err != nil {
 		return err

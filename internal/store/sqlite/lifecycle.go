@@ -10,8 +10,34 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-// passColumns are the columns scanPass reads, in its order.
-const passColumns = rules.PassColumns
+// passColumns are the columns scanPass reads, in its order. The blob is
+// the one pass_blobs holds for the pass's current version (migration 12),
+// NULL when there is none.
+var passColumns = strings.Replace(rules.PassColumns, "last_modified, blob,", "last_modified, "+currentBlob+",", 1)
+
+const currentBlob = `(SELECT b.blob FROM pass_blobs b WHERE b.pass = passes.rowid AND b.last_modified = passes.last_modified)`
+
+func init() {
+	if !strings.Contains(passColumns, currentBlob) {
+		panic("sqlite: rules.PassColumns no longer lists blob after last_modified")
+	}
+}
+
+// putBlob stores blob as the signed pass of the pass's version stamped
+// last, replacing the blob of an earlier version; nothing when blob is nil
+// or the pass is no longer at that version. A new version needs no write
+// here: the stale blob's stamp no longer matches.
+func putBlob(ctx context.Context, tx *wtx, passTypeID, serial string, last int64, blob []byte) error {
+	if blob == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO pass_blobs (pass, last_modified, blob)
+		SELECT rowid, last_modified, ? FROM passes WHERE pass_type_id = ? AND serial = ? AND last_modified = ?
+		ON CONFLICT (pass) DO UPDATE SET last_modified = excluded.last_modified, blob = excluded.blob`,
+		blob, passTypeID, serial, last)
+	return err
+}
 
 func scanPass(row rules.Row) (*walletwallet.Pass, error) { return rules.ScanPass(row, msTime) }
 
@@ -47,18 +73,30 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		}
 		serials := make([]string, len(ps))
 		for i, p := range ps {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, share_id,
 					template_id, template_rev, template_values)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash,
-				ts[i].first, ts[i].last, nullBytes(p.Blob), shares[i],
+				ts[i].first, ts[i].last, shares[i],
 				nullString(p.TemplateID), p.TemplateRev, nullBytes(p.Values))
 			if isUniqueViolation(err) {
 				return rules.PassExists(p.Serial)
 			}
 			if err != nil {
 				return err
+			}
+			if p.Blob != nil {
+				row, err := res.LastInsertId()
+				if err != nil {
+					return err
+				}
+				// A new rowid: no blob is stored under it (passes_blob_gone
+				// removes a deleted pass's).
+				if _, err := tx.ExecContext(ctx, `INSERT INTO pass_blobs (pass, last_modified, blob) VALUES (?, ?, ?)`,
+					row, ts[i].last, p.Blob); err != nil {
+					return err
+				}
 			}
 			if err := recordEvent(ctx, tx, walletwallet.EventPassCreated, p.PassTypeID, p.Serial, "", fromMillis(ts[i].first)); err != nil {
 				return err
@@ -186,8 +224,11 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 		}
 		last := rules.NextLastModified(cur.LastModified, v.LastModified)
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE passes SET voided = 1, last_modified = ?, blob = ? WHERE pass_type_id = ? AND serial = ?`,
-			millis(last), nullBytes(v.Blob), v.PassTypeID, v.Serial); err != nil {
+			UPDATE passes SET voided = 1, last_modified = ? WHERE pass_type_id = ? AND serial = ?`,
+			millis(last), v.PassTypeID, v.Serial); err != nil {
+			return err
+		}
+		if err := putBlob(ctx, tx, v.PassTypeID, v.Serial, millis(last), v.Blob); err != nil {
 			return err
 		}
 		if err := recordEvent(ctx, tx, walletwallet.EventPassVoided, v.PassTypeID, v.Serial, "", last); err != nil {

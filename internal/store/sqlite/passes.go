@@ -69,11 +69,14 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		}
 		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		_, err = tx.ExecContext(ctx, `
-			UPDATE passes SET request = ?, hash = ?, last_modified = ?, blob = ?,
+			UPDATE passes SET request = ?, hash = ?, last_modified = ?,
 				template_values = coalesce(?, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE ? END
 			WHERE pass_type_id = ? AND serial = ?`,
-			u.Request, u.Hash, millis(last), nullBytes(u.Blob), nullBytes(values), rev, u.PassTypeID, u.Serial)
+			u.Request, u.Hash, millis(last), nullBytes(values), rev, u.PassTypeID, u.Serial)
 		if err != nil {
+			return err
+		}
+		if err := putBlob(ctx, tx, u.PassTypeID, u.Serial, millis(last), u.Blob); err != nil {
 			return err
 		}
 		if err := recordEvent(ctx, tx, walletwallet.EventPassUpdated, u.PassTypeID, u.Serial, "", last); err != nil {
@@ -108,9 +111,6 @@ func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModifi
 		return nil // no such pass: nothing to store
 	}
 	return db.write(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `
-			UPDATE passes SET blob = ? WHERE pass_type_id = ? AND serial = ? AND last_modified = ?`,
-			nullBytes(blob), passTypeID, serial, millis(lastModified))
-		return err
+		return putBlob(ctx, tx, passTypeID, serial, millis(lastModified), blob)
 	})
 }

@@ -123,6 +123,29 @@ func init() {
 			mustNil(t, err)
 			wantBytes(t, "Blob after current SetBlob", got.Blob, []byte("rebuilt"))
 		}},
+		testCase{"a version without a blob hides the last one's", func(t *testing.T, s walletwallet.Store) {
+			// A store may keep an old version's blob around, but never
+			// answers it for a later version (a device would install the
+			// old pass under the new version's tag).
+			ctx := context.Background()
+			p := newPass(t, s, newAccount(t, s, 0))
+			u := changeOf(p, `{"v":1}`, t0.Add(time.Second))
+			u.Blob = nil
+			res, err := s.UpdatePass(ctx, u, bigQuota)
+			mustNil(t, err)
+			if got := mustPass(t, s, p); got.Blob != nil {
+				t.Fatalf("Blob after an update without one = %q, want nil (the first version's was %q)", got.Blob, p.Blob)
+			}
+			mustNil(t, s.SetBlob(ctx, p.PassTypeID, p.Serial, res.LastModified, []byte("rebuilt")))
+			wantBytes(t, "Blob after SetBlob", mustPass(t, s, p).Blob, []byte("rebuilt"))
+			u2 := changeOf(p, `{"v":2}`, t0.Add(2*time.Second))
+			u2.PrevHash, u2.Blob = u.Hash, nil
+			_, err = s.UpdatePass(ctx, u2, bigQuota)
+			mustNil(t, err)
+			if got := mustPass(t, s, p); got.Blob != nil {
+				t.Fatalf("Blob after a second update without one = %q, want nil", got.Blob)
+			}
+		}},
 		testCase{"last-modified only moves forward", func(t *testing.T, s walletwallet.Store) {
 			ctx := context.Background()
 			p := newPass(t, s, newAccount(t, s, 0))
