@@ -12,8 +12,17 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
 
-// passColumns are the columns scanPass reads, in its order.
-const passColumns = rules.PassColumns
+// passColumns are the columns scanPass reads, in its order. The blob is
+// the pass's only when it signs its current version (migration 13).
+var passColumns = strings.Replace(rules.PassColumns, "last_modified, blob,", "last_modified, "+currentBlob+",", 1)
+
+const currentBlob = `CASE WHEN blob_modified = last_modified THEN blob END`
+
+func init() {
+	if !strings.Contains(passColumns, currentBlob) {
+		panic("postgres: rules.PassColumns no longer lists blob after last_modified")
+	}
+}
 
 func scanPass(row rules.Row) (*walletwallet.Pass, error) { return rules.ScanPass(row, timeDest) }
 
@@ -51,8 +60,8 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		for i, p := range ps {
 			_, err := tx.Exec(ctx, `
 				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
-					template_id, template_rev, template_values)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+					template_id, template_rev, template_values, blob_modified)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $8)`,
 				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i],
 				nullString(p.TemplateID), p.TemplateRev, p.Values)
 			if isUniqueViolation(err) {
@@ -189,7 +198,7 @@ func (db *DB) VoidPass(ctx context.Context, v *walletwallet.PassVoid) (_ *wallet
 			return err
 		}
 		last := rules.NextLastModified(cur.LastModified, v.LastModified)
-		const upd = `UPDATE passes SET voided = true, last_modified = $3, blob = $4
+		const upd = `UPDATE passes SET voided = true, last_modified = $3, blob = $4, blob_modified = $3
 			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id`
 		update := `WITH upd AS (` + upd + `) ` + eventFrom("upd", walletwallet.EventPassVoided, 3)
 		args := []any{v.PassTypeID, v.Serial, last, v.Blob}

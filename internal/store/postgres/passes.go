@@ -73,7 +73,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 		}
 		last := rules.NextLastModified(cur.LastModified, u.LastModified)
 		// The update and its event are one statement (one round trip).
-		update := `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6,
+		update := `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6, blob_modified = $5,
 				template_values = coalesce($7, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE $8::bigint END
 			WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id) ` + eventFrom("upd", walletwallet.EventPassUpdated, 5)
 		args := []any{u.PassTypeID, u.Serial, u.Request, u.Hash, last, u.Blob, u.Values, u.TemplateRev}
@@ -81,7 +81,7 @@ func (db *DB) UpdatePass(ctx context.Context, u *walletwallet.PassUpdate, q wall
 			// One job per update, not one row per device: the fan-out pages
 			// through the registrations when it runs. The notification is
 			// delivered to every instance at commit.
-			update = `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6,
+			update = `WITH upd AS (UPDATE passes SET request = $3, hash = $4, last_modified = $5, blob = $6, blob_modified = $5,
 					template_values = coalesce($7, template_values), template_rev = CASE WHEN template_id IS NULL THEN 0 ELSE $8::bigint END
 				WHERE pass_type_id = $1 AND serial = $2 RETURNING account_id, template_id),
 				ev AS (` + eventFrom("upd", walletwallet.EventPassUpdated, 5) + `), job AS (
@@ -109,7 +109,7 @@ func (db *DB) SetBlob(ctx context.Context, passTypeID, serial string, lastModifi
 		return nil // no such pass: nothing to store
 	}
 	_, err = db.pool.Exec(ctx, `
-		UPDATE passes SET blob = $4 WHERE pass_type_id = $1 AND serial = $2 AND last_modified = $3`,
+		UPDATE passes SET blob = $4, blob_modified = last_modified WHERE pass_type_id = $1 AND serial = $2 AND last_modified = $3`,
 		passTypeID, serial, rules.Stamp(lastModified), blob)
 	return err
 }

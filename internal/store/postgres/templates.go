@@ -269,9 +269,11 @@ func (db *DB) FoldTemplate(ctx context.Context, f *walletwallet.TemplateFold) (_
 			}
 		}
 		if len(serials) > 0 {
+			// The new version leaves the blob of the last one in place: its
+			// stamp no longer matches, so nothing reads it (migration 13).
 			tag, err := tx.Exec(ctx, `
 				WITH u AS (
-					UPDATE passes p SET hash = u.h, last_modified = u.l, blob = NULL, template_rev = $1
+					UPDATE passes p SET hash = u.h, last_modified = u.l, template_rev = $1
 					FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(s, h, l)
 					WHERE p.pass_type_id = $5 AND p.serial = u.s
 					RETURNING p.account_id, p.pass_type_id, p.serial, p.last_modified, p.template_id)
