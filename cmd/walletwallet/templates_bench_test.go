@@ -148,16 +148,18 @@ func seedTemplatePasses(b *testing.B, backend string, env map[string]string, tpl
 		passes, regs := make([][]any, n), make([][]any, n)
 		for i := range n {
 			var blob []byte
+			var stamp *time.Time // the version the blob signs (migration 13)
 			if blobs {
 				blob = make([]byte, 10240)
 				rand.Read(blob)
+				stamp = &now
 			}
 			passes[i] = []any{devPassType, seedSerial(i), seedToken(i), account, []byte(`{}`), "seed", now, now,
-				fmt.Sprintf("s%023d", i), 1, tpl, int64(1), values(i), blob}
+				fmt.Sprintf("s%023d", i), 1, tpl, int64(1), values(i), blob, stamp}
 			regs[i] = []any{fmt.Sprintf("dev-%06d", i), devPassType, seedSerial(i), fmt.Sprintf("%064x", i), now}
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"passes"}, []string{"pass_type_id", "serial", "auth_token", "account_id", "request", "hash",
-			"first_issued", "last_modified", "share_id", "registration_count", "template_id", "template_rev", "template_values", "blob"}, pgx.CopyFromRows(passes)); err != nil {
+			"first_issued", "last_modified", "share_id", "registration_count", "template_id", "template_rev", "template_values", "blob", "blob_modified"}, pgx.CopyFromRows(passes)); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"registrations"}, []string{"device_id", "pass_type_id", "serial", "push_token", "created_at"}, pgx.CopyFromRows(regs)); err != nil {
