@@ -15,6 +15,22 @@ import (
 	"github.com/walletwallet/walletwallet/internal/store/sqlite"
 )
 
+// storeWithAccount opens a real SQLite store in a temporary folder (closed
+// when the test ends) with one Pro account in it.
+func storeWithAccount(t *testing.T) (*sqlite.DB, *walletwallet.Account) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ww.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
+	if err := st.CreateAccount(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return st, a
+}
+
 // TestWorkerOnRealStore runs the worker on a real SQLite store against the
 // APNs double: a changed pass with devices whose tokens APNs answers 200,
 // 410, 400 BadDeviceToken, 400 DeviceTokenNotForTopic and 429-then-200.
@@ -22,15 +38,7 @@ import (
 // is delivered on retry, and the job is finished.
 func TestWorkerOnRealStore(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
-	if err := st.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	st, a := storeWithAccount(t)
 	q := walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 100}
 	p := &walletwallet.Pass{PassTypeID: testTopic, Serial: "00000000-0000-4000-8000-000000000001", AuthToken: strings.Repeat("a", 40),
 		AccountID: a.ID, Request: []byte(`{}`), Hash: "h1", FirstIssued: time.Now(), LastModified: time.Now(), Blob: []byte("v1")}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +41,18 @@ func (f storeFolder) FoldBatch(ctx context.Context, templateID, passTypeID, afte
 		After: after, Limit: limit, At: time.Now(), Rehash: f.rehash(t.Rev)})
 }
 
+// storeWithTemplate is storeWithAccount with a template of the account.
+func storeWithTemplate(t *testing.T) (*sqlite.DB, *walletwallet.Account, *walletwallet.Template) {
+	t.Helper()
+	st, a := storeWithAccount(t)
+	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`),
+		Defaults: []byte(`{}`), CreatedAt: time.Now().Add(-time.Hour)}
+	if err := st.CreateTemplate(context.Background(), tp); err != nil {
+		t.Fatal(err)
+	}
+	return st, a, tp
+}
+
 func (f storeFolder) rehash(rev int64) func(serial string, values []byte) (string, error) {
 	return func(serial string, values []byte) (string, error) {
 		if f.keep[serial] {
@@ -60,21 +71,8 @@ func (f storeFolder) rehash(rev int64) func(serial string, values []byte) (strin
 // page and misses none.
 func TestTemplateJobOnRealStore(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
-	if err := st.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	st, a, tp := storeWithTemplate(t)
 	q := walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 1000}
-	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`),
-		Defaults: []byte(`{}`), CreatedAt: time.Now().Add(-time.Hour)}
-	if err := st.CreateTemplate(ctx, tp); err != nil {
-		t.Fatal(err)
-	}
 	// Pass i has i%3 devices; pass 5 keeps its body.
 	const n = 60
 	var ps []*walletwallet.Pass
@@ -313,21 +311,8 @@ func (c *pageCounter) TemplatePushTargets(ctx context.Context, job *walletwallet
 // pushes are in flight: the double holds its answers until it is.
 func TestTemplateJobReadsOnePagePerBatch(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ww.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	a := &walletwallet.Account{Plan: walletwallet.PlanPro}
-	if err := st.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	st, a, tp := storeWithTemplate(t)
 	q := walletwallet.Quota{Month: walletwallet.Month(time.Now()), Limit: 1000}
-	tp := &walletwallet.Template{ID: walletwallet.NewTemplateID(), AccountID: a.ID, Name: "card", Design: []byte(`{"d":1}`),
-		Defaults: []byte(`{}`), CreatedAt: time.Now().Add(-time.Hour)}
-	if err := st.CreateTemplate(ctx, tp); err != nil {
-		t.Fatal(err)
-	}
 	const n = 12 // batches of 5, 5 and 2
 	var ps []*walletwallet.Pass
 	for i := range n {
