@@ -11,7 +11,8 @@
 #       and the server's peak RSS (VmHWM). The default build is the static pure-Go one
 #       (CGO_ENABLED=0). FAST=1 repeats the POST run with the OpenSSL build (-tags openssl) in
 #       the same run and prints its rate, its own signer's ceiling and the speed-up.
-#       SIGNS=N sets the signatures per ceiling measurement (default 2000). The summary also
+#       SIGNS=N sets the signatures per ceiling measurement (default 2000). RUNS=N repeats the
+#       whole measurement N times (the builds in turn) and prints the medians. The summary also
 #       gives the CPU each POST cost the server and the load tool (from /proc and getrusage).
 #   PROFILE=SECONDS (any mode) takes a CPU profile of the server one second into each load run,
 #       through WW_PPROF_ADDR, into load-NAME.cpu.prof here: go tool pprof -top load-default.cpu.prof
@@ -131,7 +132,8 @@ ratio_run() {
 	echo "$after"
 	stop_server
 	post_rate=$(field throughput "$load")
-	python3 - "$name" "$post_rate" "$(field throughput "$before")" "$(field throughput "$after")" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
+	local summary
+	summary=$(python3 - "$name" "$post_rate" "$(field throughput "$before")" "$(field throughput "$after")" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
 import os, sys
 name, rate, b, a, p99, hwm, c = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
 ceil = (a + b) / 2
@@ -141,13 +143,38 @@ if abs(a - b) > 0.1 * ceil:
     print(f"WARNING: the two ceilings differ by {100*abs(a-b)/ceil:.0f} %: something else used the cores; "
           "the ratio is not meaningful, run again on an idle machine")
 PY
+)
+	echo "$summary"
+	last_ratio=$(sed -n 's/.* ratio=\([0-9.]*\)%.*/\1/p' <<<"$summary")
 }
 
 CGO_ENABLED=0 build default
-ratio_run default go
-default_rate=$post_rate
-if [ "${FAST:-}" = 1 ]; then
-	build openssl -tags openssl
-	ratio_run openssl build
-	python3 -c "print(f'RESULT openssl/default POST rate = {$post_rate / $default_rate:.2f}x')"
+if [ "${FAST:-}" = 1 ]; then build openssl -tags openssl; fi
+# RUNS=N repeats the whole measurement N times, the builds in turn, and ends
+# with the median of the rounds: on a shared machine one round can be off
+# by 10 % either way, and a median of rounds taken in turn is what holds.
+runs=${RUNS:-1}
+ratios=() speedups=()
+for round in $(seq "$runs"); do
+	if [ "$runs" -gt 1 ]; then echo "# round $round of $runs"; fi
+	ratio_run default go
+	default_rate=$post_rate
+	ratios+=("$last_ratio")
+	if [ "${FAST:-}" = 1 ]; then
+		ratio_run openssl build
+		speedup=$(python3 -c "print(f'{$post_rate / $default_rate:.2f}')")
+		echo "RESULT openssl/default POST rate = ${speedup}x"
+		speedups+=("$speedup")
+	fi
+done
+if [ "$runs" -gt 1 ]; then
+	python3 - "${ratios[*]}" "${speedups[*]:-}" <<'PY'
+import statistics, sys
+ratios = [float(x) for x in sys.argv[1].split()]
+line = f"SUMMARY rounds={len(ratios)} default ratio median={statistics.median(ratios):.1f}% (min {min(ratios):.1f}, max {max(ratios):.1f})"
+if sys.argv[2].strip():
+    s = [float(x) for x in sys.argv[2].split()]
+    line += f", openssl/default median={statistics.median(s):.2f}x (min {min(s):.2f}, max {max(s):.2f})"
+print(line)
+PY
 fi
