@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -178,6 +179,14 @@ var signDigest = goSignDigest
 var signerName = "Go crypto/rsa"
 
 func goSignDigest(key crypto.Signer, digest []byte) ([]byte, error) {
+	// Go's RSA-2048 signature holds a processor for about 1.5 ms without
+	// yielding, far below the scheduler's 10 ms preemption. A server's
+	// short steps (the store's writer, a handler whose commit was synced,
+	// a connection with a new request) that became runnable meanwhile would
+	// otherwise queue behind the next signatures too; yielding first lets
+	// them run before this one starts, so they wait for at most the
+	// signatures already running (BENCHMARKS.md, "yield before signing").
+	runtime.Gosched()
 	return key.Sign(rand.Reader, digest, crypto.SHA256)
 }
 
