@@ -185,7 +185,7 @@ func goSignDigest(key crypto.Signer, digest []byte) ([]byte, error) {
 	// a connection with a new request) that became runnable meanwhile would
 	// otherwise queue behind the next signatures too; yielding first lets
 	// them run before this one starts, so they wait for at most the
-	// signatures already running (BENCHMARKS.md, "yield before signing").
+	// signatures already running (BENCHMARKS.md, "Session 2026-12-01 late").
 	runtime.Gosched()
 	return key.Sign(rand.Reader, digest, crypto.SHA256)
 }
