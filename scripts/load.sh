@@ -32,6 +32,11 @@ else
 	n=${n:-2000}
 	[ ${#concs[@]} -gt 0 ] || concs=(1 8 32)
 fi
+runs=${RUNS:-1}
+if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
+	echo "load.sh: RUNS must be a whole number of rounds, 1 or more (got '$runs')" >&2
+	exit 2
+fi
 tmp=$(mktemp -d)
 pid=
 stop_server() {
@@ -153,7 +158,6 @@ if [ "${FAST:-}" = 1 ]; then build openssl -tags openssl; fi
 # RUNS=N repeats the whole measurement N times, the builds in turn, and ends
 # with the median of the rounds: on a shared machine one round can be off
 # by 10 % either way, and a median of rounds taken in turn is what holds.
-runs=${RUNS:-1}
 ratios=() speedups=()
 for round in $(seq "$runs"); do
 	if [ "$runs" -gt 1 ]; then echo "# round $round of $runs"; fi
