@@ -46,21 +46,23 @@ func (db *DB) checkpointer() {
 			return
 		case <-time.After(checkpointEvery):
 		}
+		before := db.commits.Load()
 		r, err := db.checkpoint(context.Background())
 		if err != nil {
 			slog.Warn("sqlite: background checkpoint failed; the writer's own checkpoint is the backstop", "err", err)
 			continue
 		}
+		r.After = before
 		db.lastCheckpoint.Store(&r)
-		db.checkpoints.Add(1)
 	}
 }
 
 // checkpointResult is what PRAGMA wal_checkpoint reports: whether it was
 // blocked, the frames in the log, and how many of them are now in the
-// database file.
+// database file; After is how many commits came before the run began.
 type checkpointResult struct {
 	Busy, Log, Copied int
+	After             int64
 }
 
 // checkpoint runs one PASSIVE checkpoint: it copies what it can without
@@ -74,6 +76,7 @@ func (db *DB) checkpoint(ctx context.Context) (checkpointResult, error) {
 // noteCommit wakes the checkpointer; a wake-up already pending covers this
 // commit too.
 func (db *DB) noteCommit() {
+	db.commits.Add(1)
 	select {
 	case db.committed <- struct{}{}:
 	default:

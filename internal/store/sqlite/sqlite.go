@@ -39,9 +39,10 @@ type DB struct {
 	writerDone chan struct{}
 	committed  chan struct{} // wakes the checkpointer
 	cpDone     chan struct{}
-	// checkpoints counts the checkpointer's runs and lastCheckpoint keeps
-	// the latest one's outcome (for tests).
-	checkpoints    atomic.Int64
+	// commits counts this handle's commits and lastCheckpoint keeps the
+	// latest checkpoint's outcome, with the commits before it began (for
+	// tests: a run that began before a commit says nothing about it).
+	commits        atomic.Int64
 	lastCheckpoint atomic.Pointer[checkpointResult]
 	closeOnce      sync.Once
 
