@@ -13,7 +13,10 @@
 #       the same run and prints its rate, its own signer's ceiling and the speed-up.
 #       SIGNS=N sets the signatures per ceiling measurement (default 2000). RUNS=N repeats the
 #       whole measurement N times (the builds in turn) and prints the medians. The summary also
-#       gives the CPU each POST cost the server and the load tool (from /proc and getrusage).
+#       gives the CPU each POST cost the server and the load tool (from /proc and getrusage), the
+#       BUDGET line (a signature's CPU, the CPU a POST spends outside it, what 70 % would allow, and
+#       how busy the cores were) and, before each load, what a commit's writes and fsync cost on the
+#       data folder's disk (wwload -mode disk).
 #   PROFILE=SECONDS (any mode) takes a CPU profile of the server one second into each load run,
 #       through WW_PPROF_ADDR, into load-NAME.cpu.prof here: go tool pprof -top load-default.cpu.prof
 #       CLIENT=std drives the server with net/http's client instead of wwload's minimal
@@ -120,6 +123,7 @@ fi
 ratio_run() {
 	local name=$1 signer=$2 c=${concs[0]} before after load hwm
 	start_server "$name"
+	"$tmp/$name/wwload" -mode disk -dir "$tmp/data" -n 300
 	before=$("$tmp/$name/wwload" -mode sign -signer "$signer" -n "${SIGNS:-2000}")
 	echo "$before"
 	profile "$name"
@@ -138,12 +142,23 @@ ratio_run() {
 	stop_server
 	post_rate=$(field throughput "$load")
 	local summary
-	summary=$(python3 - "$name" "$post_rate" "$(field throughput "$before")" "$(field throughput "$after")" "$(field p99 "$load")" "$hwm" "$c" <<'PY'
+	summary=$(python3 - "$name" "$post_rate" "$(field throughput "$before")" "$(field throughput "$after")" "$(field p99 "$load")" "$hwm" "$c" \
+		"$server_ms" "$load_ms" <<'PY'
 import os, sys
 name, rate, b, a, p99, hwm, c = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+server_ms, load_ms = float(sys.argv[8]), float(sys.argv[9])
 ceil = (a + b) / 2
 print(f"RESULT build={name} c={c} post={rate:.1f}/s ceiling={ceil:.1f} signs/s ratio={100*rate/ceil:.1f}% "
       f"p99={p99:.2f}ms server-VmHWM={hwm/1024:.1f}MB load-average={os.getloadavg()[0]:.2f}")
+# The CPU budget behind the ratio: a signature costs cores/ceiling of CPU,
+# so the ratio is that over the CPU a POST costs (server and load tool, who
+# share the cores) times the share of the cores that was busy. 70 % with
+# the cores fully busy leaves cores/(0.7 ceiling) - signature for the rest.
+cores = os.cpu_count()
+sign_ms = 1000 * cores / ceil
+per_post = server_ms + load_ms
+print(f"BUDGET signature={sign_ms:.2f}ms outside-signature={per_post - sign_ms:.2f}ms per POST "
+      f"(70 % allows {1000 * cores / (0.7 * ceil) - sign_ms:.2f}ms) cores-busy={100 * per_post * rate / 1000 / cores:.0f}%")
 if abs(a - b) > 0.1 * ceil:
     print(f"WARNING: the two ceilings differ by {100*abs(a-b)/ceil:.0f} %: something else used the cores; "
           "the ratio is not meaningful, run again on an idle machine")

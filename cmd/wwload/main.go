@@ -5,6 +5,7 @@
 //
 //	wwload -url http://127.0.0.1:8080 -key ww_live_… -c 8 -n 2000 [-body file.json] [-mode post|put|get] [-client raw|std]
 //	wwload -mode sign -n 3000 [-signer go|build]    RSA-2048 signatures/s on every core, no server
+//	wwload -mode disk -n 300 [-dir DIR]              the CPU and wait of a commit's writes and fsync on DIR's disk
 package main
 
 import (
@@ -33,11 +34,18 @@ func main() {
 	conc := flag.Int("c", 8, "concurrent clients")
 	n := flag.Int("n", 1000, "requests in total")
 	bodyFile := flag.String("body", "", "request JSON file (default: the API page's Bayroast example)")
-	mode := flag.String("mode", "post", "post: create passes; put: changed PUTs to one pass; get: GET /v1/passes of one pass; sign: RSA ceiling, no server")
+	mode := flag.String("mode", "post", "post: create passes; put: changed PUTs to one pass; get: GET /v1/passes of one pass; sign: RSA ceiling, no server; disk: the cost of a commit's writes and fsync")
 	signer := flag.String("signer", "go", "with -mode sign: go (Go's crypto/rsa) or build (this build's pass signer)")
 	warm := flag.Int("warmup", 20, "requests sent first and not counted")
+	dir := flag.String("dir", os.TempDir(), "with -mode disk: a folder on the disk to measure (the server's data folder)")
 	clientKind := flag.String("client", "raw", "raw: a minimal keep-alive HTTP/1.1 client (less of the shared CPU); std: net/http's client")
 	flag.Parse()
+	if *mode == "disk" {
+		if err := diskCost(os.Stdout, *dir, *n); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *mode == "sign" {
 		if err := signCeiling(*n, *signer); err != nil {
 			fail(err)
