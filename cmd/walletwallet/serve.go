@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	cfg := c.cfg
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.Level()}))
 	slog.SetDefault(log)
+	spareProcessor(e.getenv, log)
 	return serve(ctx, cfg, log)
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -114,7 +115,7 @@ func (id *Identity) signedData(manifest []byte, pub *rsa.PublicKey, now time.Tim
 	attrs = hdr(attrs, 0x04, 32)
 	attrs = append(attrs, md[:]...)
 	ad := sha256.Sum256(attrs)
-	sig, err := signDigest(id.Key, ad[:])
+	sig, err := privateOp(id.Key, ad[:])
 	if err != nil {
 		return nil, fmt.Errorf("signing.Sign: %w", err)
 	}
@@ -168,7 +169,40 @@ func (id *Identity) signedData(manifest []byte, pub *rsa.PublicKey, now time.Tim
 // build with the openssl tag). Benchmarks and the load tool measure it as
 // the floor a pass cannot go below.
 func (id *Identity) SignDigest(digest []byte) ([]byte, error) {
-	return signDigest(id.Key, digest)
+	return privateOp(id.Key, digest)
+}
+
+// slots, when set, bounds how many private-key operations run at once
+// (LimitConcurrent).
+var slots atomic.Pointer[chan struct{}]
+
+// LimitConcurrent lets at most n private-key operations of this process run
+// at once, the others waiting their turn; n < 1 lifts the bound. A server
+// that gives the Go scheduler one processor more than it has cores (serve)
+// bounds the signatures to the cores: a pure-Go signature holds its
+// processor for about 1.5 ms, so when every processor is signing, the
+// store's writer, which every create waits for, and a handler whose commit
+// is done wait for one to finish. With the spare processor they run at
+// once and the kernel shares the cores. On two cores that kept the cores
+// 83–89 % busy instead of 76–82 %: 8 % more POSTs (median of 11 pairs) and a
+// p99 lower in every pair (BENCHMARKS.md, "Session 2026-12-02").
+func LimitConcurrent(n int) {
+	if n < 1 {
+		slots.Store(nil)
+		return
+	}
+	ch := make(chan struct{}, n)
+	slots.Store(&ch)
+}
+
+// privateOp is signDigest within the bound LimitConcurrent set.
+func privateOp(key crypto.Signer, digest []byte) ([]byte, error) {
+	if p := slots.Load(); p != nil {
+		ch := *p // the channel this call takes its turn in, even if the bound changes meanwhile
+		ch <- struct{}{}
+		defer func() { <-ch }()
+	}
+	return signDigest(key, digest)
 }
 
 // signDigest is the one RSA (or other) private-key operation of a pass.
@@ -177,6 +211,17 @@ var signDigest = goSignDigest
 
 // signerName says which implementation signDigest is (SignerName).
 var signerName = "Go crypto/rsa"
+
+// signerInC is set by the builds whose signatures run in C through cgo
+// (OpenSSL, BoringCrypto): a goroutine in a cgo call gives up its processor
+// to the scheduler, where a pure-Go signature keeps it (SignerHoldsProcessor).
+var signerInC = false
+
+// SignerHoldsProcessor reports whether a signature keeps its Go processor
+// for its whole ~1.5 ms, as the pure-Go signer does. serve gives the
+// scheduler a spare processor only then: with OpenSSL the spare one made
+// POSTs 0–8 % slower (BENCHMARKS.md, "Session 2026-12-02").
+func SignerHoldsProcessor() bool { return !signerInC }
 
 func goSignDigest(key crypto.Signer, digest []byte) ([]byte, error) {
 	// Go's RSA-2048 signature holds a processor for about 1.5 ms without

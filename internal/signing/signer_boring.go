@@ -8,6 +8,7 @@ import "crypto/boring"
 // hands RSA keys to the BoringCrypto module linked into the binary.
 func init() {
 	if boring.Enabled() {
+		signerInC = true
 		signerName = "Go crypto/rsa on BoringCrypto (GOEXPERIMENT=boringcrypto)"
 	}
 }

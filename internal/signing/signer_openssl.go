@@ -58,6 +58,7 @@ import (
 
 func init() {
 	signDigest = opensslSignDigest
+	signerInC = true
 	signerName = "OpenSSL libcrypto (" + C.GoString(C.ww_version()) + ", cgo)"
 }
 
