@@ -184,7 +184,7 @@ var slots atomic.Pointer[chan struct{}]
 // store's writer, which every create waits for, and a handler whose commit
 // is done wait for one to finish. With the spare processor they run at
 // once and the kernel shares the cores. On two cores that kept the cores
-// 83–89 % busy instead of 76–82 %: 8 % more POSTs (median of 11 pairs) and a
+// 83–89 % busy instead of 76–82 %: 8 % more POSTs (median of 13 pairs) and a
 // p99 lower in every pair (BENCHMARKS.md, "Session 2026-12-02").
 func LimitConcurrent(n int) {
 	if n < 1 {
