@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
+
+	"github.com/walletwallet/walletwallet/internal/cputime"
 )
 
 // diskFrames is what one pass creation asks of the disk on SQLite: a commit
@@ -74,7 +75,7 @@ func diskCost(w io.Writer, dir string, n int) error {
 // measure runs fn n times and returns the process's CPU time and the wall
 // time it took.
 func measure(n int, fn func() error) (cpu, wall time.Duration, err error) {
-	c0, err := processCPU()
+	c0, err := cputime.Process()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -85,14 +86,6 @@ func measure(n int, fn func() error) (cpu, wall time.Duration, err error) {
 		}
 	}
 	wall = time.Since(start)
-	c1, err := processCPU()
+	c1, err := cputime.Process()
 	return c1 - c0, wall, err
-}
-
-func processCPU() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, err
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }

@@ -20,11 +20,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/cputime"
 	"github.com/walletwallet/walletwallet/internal/images"
 	"github.com/walletwallet/walletwallet/internal/issuer"
 	"github.com/walletwallet/walletwallet/internal/lint"
@@ -459,9 +459,9 @@ func passVsRSA(b *testing.B, is *issuer.Issuer, pass func()) {
 
 // cpuTime is the process's user plus system CPU time so far.
 func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := cputime.Process()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }

@@ -177,15 +177,10 @@ func (id *Identity) SignDigest(digest []byte) ([]byte, error) {
 var slots atomic.Pointer[chan struct{}]
 
 // LimitConcurrent lets at most n private-key operations of this process run
-// at once, the others waiting their turn; n < 1 lifts the bound. A server
-// that gives the Go scheduler one processor more than it has cores (serve)
-// bounds the signatures to the cores: a pure-Go signature holds its
-// processor for about 1.5 ms, so when every processor is signing, the
-// store's writer, which every create waits for, and a handler whose commit
-// is done wait for one to finish. With the spare processor they run at
-// once and the kernel shares the cores. On two cores that kept the cores
-// 83–89 % busy instead of 76–82 %: 8 % more POSTs (median of 13 pairs) and a
-// p99 lower in every pair (BENCHMARKS.md, "Session 2026-12-02").
+// at once, the others waiting their turn; n < 1 lifts the bound. serve sets
+// it to the cores when it gives the scheduler a spare processor (see
+// processorPlan in cmd/walletwallet), so that a signature, which holds its
+// processor, never takes the spare one.
 func LimitConcurrent(n int) {
 	if n < 1 {
 		slots.Store(nil)

@@ -9,18 +9,19 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/walletwallet/walletwallet/internal/cputime"
 )
 
 // cpuTime is the process's user plus system CPU time so far.
 func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := cputime.Process()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // TestOpenSSLMatchesGo: libcrypto's PKCS#1 v1.5 signature is the one Go's

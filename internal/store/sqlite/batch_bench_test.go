@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/cputime"
 	"github.com/walletwallet/walletwallet/internal/store/storetest"
 )
 
@@ -31,7 +31,7 @@ func BenchmarkCreatePassesBatch(b *testing.B) {
 			q := walletwallet.Quota{Month: walletwallet.Month(now), Limit: 1 << 40}
 			blob := bytes.Repeat([]byte("0123456789"), 800)
 			req := bytes.Repeat([]byte(`{"key":"value"}`), 80)
-			cpu0 := processCPU(b)
+			cpu0 := cpuTime(b)
 			passes := 0
 			for b.Loop() {
 				ps := make([]*walletwallet.Pass, n)
@@ -45,15 +45,16 @@ func BenchmarkCreatePassesBatch(b *testing.B) {
 				}
 				passes += n
 			}
-			b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(passes), "cpu-us/pass")
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(passes), "cpu-us/pass")
 		})
 	}
 }
 
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+// cpuTime is the process's user plus system CPU time so far.
+func cpuTime(tb testing.TB) time.Duration {
+	d, err := cputime.Process()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
