@@ -65,7 +65,7 @@ func startClusterWith(t *testing.T, n int, double *apnstest.Server, configure fu
 }
 
 // query runs one single-value SQL query against the cluster's database.
-func (c *cluster) query(t *testing.T, sql string, dst any) {
+func (c *cluster) query(t *testing.T, sql string, dst any, args ...any) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, c.dbURL)
@@ -73,9 +73,23 @@ func (c *cluster) query(t *testing.T, sql string, dst any) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if err := conn.QueryRow(ctx, sql).Scan(dst); err != nil {
+	if err := conn.QueryRow(ctx, sql, args...).Scan(dst); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// registrationState tells, for a count that came out wrong, which of the
+// stored figures of the pass's registrations disagree.
+func (c *cluster) registrationState(t *testing.T, serial string) string {
+	t.Helper()
+	var rows, count, installs, installed, events int
+	c.query(t, `SELECT count(*) FROM registrations WHERE serial = $1`, &rows, serial)
+	c.query(t, `SELECT registration_count FROM passes WHERE serial = $1`, &count, serial)
+	c.query(t, `SELECT install_count FROM passes WHERE serial = $1`, &installs, serial)
+	c.query(t, `SELECT count(*) FROM pass_installs WHERE serial = $1`, &installed, serial)
+	c.query(t, `SELECT count(*) FROM events WHERE type = 'pass.installed' AND serial = $1`, &events, serial)
+	return fmt.Sprintf("registration rows %d, registration_count %d, install_count %d, pass_installs rows %d, pass.installed events %d",
+		rows, count, installs, installed, events)
 }
 
 // waitNoPushJobs waits until every push job is finished (finished jobs are
@@ -374,7 +388,7 @@ func TestMultiInstanceTakeover(t *testing.T) {
 
 	r := call(t, "PUT", c.procs[0].URL+"/api/pkpass/"+serial, strings.Replace(bayroast, "250", "260", 1), bearer(key), jsonCT)
 	if r.status != 200 || r.json(t)["notifiedDevices"] != float64(devices) {
-		t.Fatalf("PUT: %d %s", r.status, r.body)
+		t.Fatalf("PUT: %d %s; stored: %s", r.status, r.body, c.registrationState(t, serial))
 	}
 	// Past two pages, so the job has saved a cursor the survivor resumes from.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
