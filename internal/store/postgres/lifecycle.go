@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/walletwallet/walletwallet"
 	"github.com/walletwallet/walletwallet/internal/store/rules"
@@ -38,58 +39,62 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 			return err
 		}
 	}
-	type times struct{ first, last time.Time }
-	tms := make([]times, len(ps))
+	tms := make([]struct{ first, last time.Time }, len(ps))
 	shares := make([]string, len(ps))
 	for i, p := range ps {
 		first, last := rules.CreateTimes(p)
-		tms[i] = times{first, last}
+		tms[i].first, tms[i].last = first, last
 		shares[i] = p.ShareID
 		if shares[i] == "" {
 			shares[i] = walletwallet.NewShareID()
 		}
 	}
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		if err := checkTemplatePasses(ctx, tx, ps); err != nil {
-			return err
+	if q.Limit < int64(len(ps)) {
+		return rules.QuotaReached(q)
+	}
+	args := createArgs(ps, q, tms, shares)
+	insert := func(on rowQuerier) error {
+		var n int
+		err := on.QueryRow(ctx, createStatement, args...).Scan(&n)
+		if isUniqueViolation(err) {
+			return rules.PassExists(takenSerial(err, ps))
 		}
-		if err := countUsageN(ctx, tx, ps[0].AccountID, q, int64(len(ps))); err != nil {
-			return err
-		}
-		serials := make([]string, len(ps))
-		for i, p := range ps {
-			_, err := tx.Exec(ctx, `
-				INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
-					template_id, template_rev, template_values, blob_modified)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $8)`,
-				p.PassTypeID, p.Serial, p.AuthToken, p.AccountID, p.Request, p.Hash, tms[i].first, tms[i].last, p.Blob, shares[i],
-				nullString(p.TemplateID), p.TemplateRev, p.Values)
-			if isUniqueViolation(err) {
-				return rules.PassExists(p.Serial)
-			}
-			if err != nil {
-				return err
-			}
-			if err := recordEvent(ctx, tx, walletwallet.EventPassCreated, p.PassTypeID, p.Serial, "", tms[i].first); err != nil {
-				return err
-			}
-			serials[i] = p.Serial
-		}
-		if done == nil {
-			return nil
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE idempotency_keys SET done = true, serials = $4
-			WHERE account_id = $1 AND key = $2 AND token = $3 AND NOT done`,
-			done.AccountID, done.Key, done.Token, strings.Join(serials, ","))
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 {
-			return rules.IdempotencyTakenOver()
+		if n != len(ps) {
+			return rules.QuotaReached(q)
 		}
 		return nil
-	})
+	}
+	if done == nil && !hasTemplatePass(ps) {
+		// One statement is a transaction of its own, committed where it
+		// runs: the account's usage row, which every create of the account
+		// locks, is held for the statement and its commit only, not across
+		// round trips to this process (BENCHMARKS.md, "PostgreSQL: one
+		// statement per create").
+		err = retried(func() error { return insert(db.pool) })
+	} else {
+		err = db.write(ctx, func(tx pgx.Tx) error {
+			if err := checkTemplatePasses(ctx, tx, ps); err != nil {
+				return err
+			}
+			if done != nil {
+				tag, err := tx.Exec(ctx, `
+					UPDATE idempotency_keys SET done = true, serials = $4
+					WHERE account_id = $1 AND key = $2 AND token = $3 AND NOT done`,
+					done.AccountID, done.Key, done.Token, strings.Join(serials(ps), ","))
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() != 1 {
+					return rules.IdempotencyTakenOver()
+				}
+			}
+			// Last, so the hot counter rows are locked only until the commit.
+			return insert(tx)
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -97,6 +102,92 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		p.FirstIssued, p.LastModified, p.ShareID = tms[i].first, tms[i].last, shares[i]
 	}
 	return nil
+}
+
+// createStatement counts a CreatePasses against the quota and inserts its
+// passes and their pass.created events, all or nothing; it returns how many
+// passes it inserted, 0 when the quota refused them. The conditional upsert
+// locks the account's counter row and re-checks the limit on its latest
+// version, so N racing requests against R remaining succeed exactly
+// min(N, R) times. Events are inserted in the order of the passes.
+const createStatement = `
+	WITH counted AS (
+		INSERT INTO usage (account_id, month, count) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id, month) DO UPDATE SET count = usage.count + excluded.count
+		WHERE usage.count + excluded.count <= $4
+		RETURNING 1
+	), inserted AS (
+		INSERT INTO passes (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
+			template_id, template_rev, template_values, blob_modified)
+		SELECT n.pass_type_id, n.serial, n.auth_token, n.account_id, n.request, n.hash, n.first_issued, n.last_modified, n.blob,
+			n.share_id, n.template_id, n.template_rev, n.template_values, n.last_modified
+		FROM counted, unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::bytea[], $10::text[], $11::timestamptz[],
+			$12::timestamptz[], $13::bytea[], $14::text[], $15::text[], $16::bigint[], $17::bytea[]) WITH ORDINALITY
+			AS n (pass_type_id, serial, auth_token, account_id, request, hash, first_issued, last_modified, blob, share_id,
+				template_id, template_rev, template_values, ord)
+		ORDER BY n.ord
+		RETURNING account_id, pass_type_id, serial, first_issued, template_id
+	), recorded AS (
+		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+		SELECT '` + string(walletwallet.EventPassCreated) + `', i.account_id, i.pass_type_id, i.serial, '', i.first_issued,
+			coalesce(i.template_id, '')
+		FROM inserted i JOIN unnest($6::text[]) WITH ORDINALITY AS o (serial, ord) ON o.serial = i.serial
+		ORDER BY o.ord
+	)
+	SELECT count(*) FROM inserted`
+
+// createArgs are createStatement's parameters: the quota, then one array
+// per column.
+func createArgs(ps []*walletwallet.Pass, q walletwallet.Quota, tms []struct{ first, last time.Time }, shares []string) []any {
+	n := len(ps)
+	types, serials, tokens, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	accounts, revs := make([]int64, n), make([]int64, n)
+	requests, blobs, values := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	firsts, lasts := make([]time.Time, n), make([]time.Time, n)
+	templates := make([]*string, n)
+	for i, p := range ps {
+		types[i], serials[i], tokens[i], hashes[i] = p.PassTypeID, p.Serial, p.AuthToken, p.Hash
+		accounts[i], revs[i] = p.AccountID, p.TemplateRev
+		requests[i], blobs[i], values[i] = p.Request, p.Blob, p.Values
+		firsts[i], lasts[i] = tms[i].first, tms[i].last
+		if p.TemplateID != "" {
+			templates[i] = &p.TemplateID
+		}
+	}
+	return []any{ps[0].AccountID, q.Month, int64(n), q.Limit,
+		types, serials, tokens, accounts, requests, hashes, firsts, lasts, blobs, shares, templates, revs, values}
+}
+
+func hasTemplatePass(ps []*walletwallet.Pass) bool {
+	for _, p := range ps {
+		if p.TemplateID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func serials(ps []*walletwallet.Pass) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Serial
+	}
+	return out
+}
+
+// takenSerial names the serial of a unique violation when PostgreSQL's
+// detail gives it (Key (pass_type_id, serial)=(…, SERIAL) already exists),
+// and the first pass's otherwise (a share id that collided).
+func takenSerial(err error, ps []*walletwallet.Pass) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		for _, p := range ps {
+			if strings.Contains(pe.Detail, ", "+p.Serial+")") {
+				return p.Serial
+			}
+		}
+	}
+	return ps[0].Serial
 }
 
 // countUsageN adds n to the account's counter for q.Month unless that would

@@ -138,8 +138,20 @@ func (db *DB) listen(ctx context.Context, ch chan struct{}) {
 // aborted it for a deadlock or serialization failure (possible when two
 // requests touch the same device's registrations in different orders).
 func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return retried(func() error { return pgx.BeginFunc(ctx, db.pool, fn) })
+}
+
+// rowQuerier is what a statement needs: the pool (a statement that is its
+// own transaction) or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// retried runs a transaction until it ends without a deadlock or
+// serialization failure, at most three times.
+func retried(run func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, db.pool, fn)
+		err := run()
 		var pe *pgconn.PgError
 		if attempt < 3 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
 			continue

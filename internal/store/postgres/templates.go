@@ -339,14 +339,6 @@ func checkTemplatePasses(ctx context.Context, tx pgx.Tx, ps []*walletwallet.Pass
 	return nil
 }
 
-// nullString stores "" as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // ClaimTemplatePushJob leases the oldest template fan-out whose lease is
 // free or expired; SKIP LOCKED lets instances claim different jobs.
 func (db *DB) ClaimTemplatePushJob(ctx context.Context, owner string, now, leaseUntil time.Time) (_ *walletwallet.TemplatePushJob, err error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,14 +57,42 @@ func init() {
 			mustNil(t, s.CreatePasses(ctx, over[:2], q, nil))
 			wantUsage(t, s, a, 5)
 		}},
+		testCase{"a batch's events come in its order", func(t *testing.T, s walletwallet.Store) {
+			ctx := context.Background()
+			a := newAccount(t, s, 0)
+			var ps []*walletwallet.Pass
+			var want []string
+			for range 12 {
+				p := passFor(a, `{}`)
+				ps = append(ps, p)
+				want = append(want, p.Serial)
+			}
+			mustNil(t, s.CreatePasses(ctx, ps, bigQuota, nil))
+			evs, err := s.Events(ctx, 0, 1000)
+			mustNil(t, err)
+			var got []string
+			for _, e := range evs {
+				if e.Type == walletwallet.EventPassCreated && e.AccountID == a.ID {
+					got = append(got, e.Serial)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("pass.created events in order %v, want %v", got, want)
+			}
+		}},
 		testCase{"a duplicate serial stores none of the batch", func(t *testing.T, s walletwallet.Store) {
 			ctx := context.Background()
 			a := newAccount(t, s, 0)
 			existing := newPass(t, s, a)
 			fresh, dup := passFor(a, `{}`), passFor(a, `{}`)
 			dup.Serial = existing.Serial
-			wantCode(t, s.CreatePasses(ctx, []*walletwallet.Pass{fresh, dup}, bigQuota, nil), walletwallet.ECONFLICT)
-			_, err := s.Pass(ctx, fresh.PassTypeID, fresh.Serial)
+			err := s.CreatePasses(ctx, []*walletwallet.Pass{fresh, dup}, bigQuota, nil)
+			wantCode(t, err, walletwallet.ECONFLICT)
+			// The message names the serial that is taken, not another of the batch.
+			if !strings.Contains(err.Error(), existing.Serial) || strings.Contains(err.Error(), fresh.Serial) {
+				t.Fatalf("error %q should name %s", err, existing.Serial)
+			}
+			_, err = s.Pass(ctx, fresh.PassTypeID, fresh.Serial)
 			wantCode(t, err, walletwallet.ENOTFOUND)
 			wantUsage(t, s, a, 1)
 		}},
