@@ -3,7 +3,7 @@
 # `walletwallet serve` on a throwaway data folder (SQLite by default; set
 # WW_DATABASE_URL for PostgreSQL), and drives it with cmd/wwload.
 #   scripts/load.sh [N] [CONCURRENCIES...]     e.g. scripts/load.sh 3000 1 8 32
-#   MODE=put scripts/load.sh 2000 8            changed PUTs to one pass
+#   MODE=put scripts/load.sh 2000 8            changed PUTs to one pass (PASSES=K: to K passes in turn)
 #   MODE=get scripts/load.sh 20000 8           cached GET /v1/passes
 #   MODE=ratio scripts/load.sh [N] [C]         issue 16's figure in one run (default 3000 at c=8):
 #       the pure-Go RSA-2048 ceiling (signatures/s on every core, same build), the POST rate and
@@ -113,7 +113,7 @@ if [ "$mode" != ratio ]; then
 	start_server default
 	for c in "${concs[@]}"; do
 		profile "default-c$c"
-		"$tmp/default/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode "$mode" -c "$c" -n "$n" -client "${CLIENT:-raw}"
+		"$tmp/default/wwload" -url "http://127.0.0.1:$port" -key "$key" -mode "$mode" -c "$c" -n "$n" -passes "${PASSES:-1}" -client "${CLIENT:-raw}"
 		profile_wait
 	done
 	exit 0

@@ -3,7 +3,7 @@
 // and reports throughput and latency percentiles. It only talks to the URL
 // it is given; point it at a server on loopback.
 //
-//	wwload -url http://127.0.0.1:8080 -key ww_live_… -c 8 -n 2000 [-body file.json] [-mode post|put|get] [-client raw|std]
+//	wwload -url http://127.0.0.1:8080 -key ww_live_… -c 8 -n 2000 [-body file.json] [-mode post|put|get] [-passes K] [-client raw|std]
 //	wwload -mode sign -n 3000 [-signer go|build]    RSA-2048 signatures/s on every core, no server
 //	wwload -mode disk -n 300 [-dir DIR]              the CPU and wait of a commit's writes and fsync on DIR's disk
 package main
@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -37,6 +38,7 @@ func main() {
 	mode := flag.String("mode", "post", "post: create passes; put: changed PUTs to one pass; get: GET /v1/passes of one pass; sign: RSA ceiling, no server; disk: the cost of a commit's writes and fsync")
 	signer := flag.String("signer", "go", "with -mode sign: go (Go's crypto/rsa) or build (this build's pass signer)")
 	warm := flag.Int("warmup", 20, "requests sent first and not counted")
+	passes := flag.Int("passes", 1, "with -mode put: how many passes the PUTs go to, in turn (each one account's)")
 	dir := flag.String("dir", os.TempDir(), "with -mode disk: a folder on the disk to measure (the server's data folder)")
 	clientKind := flag.String("client", "raw", "raw: a minimal keep-alive HTTP/1.1 client (less of the shared CPU); std: net/http's client")
 	flag.Parse()
@@ -64,7 +66,10 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	req, err := newRequester(send, *url, *mode, body)
+	if *passes < 1 {
+		fail(fmt.Errorf("-passes must be 1 or more"))
+	}
+	req, err := newRequester(send, *url, *mode, body, *passes)
 	if err != nil {
 		fail(err)
 	}
@@ -190,7 +195,7 @@ func newSender(kind, base, key string, conc int) (sendFunc, error) {
 }
 
 // newRequester returns the function that sends request number i.
-func newRequester(send sendFunc, base, mode string, body []byte) (func(i int) ([]byte, error), error) {
+func newRequester(send sendFunc, base, mode string, body []byte, passes int) (func(i int) ([]byte, error), error) {
 	switch mode {
 	case "post":
 		return func(int) ([]byte, error) {
@@ -204,15 +209,25 @@ func newRequester(send sendFunc, base, mode string, body []byte) (func(i int) ([
 		}
 		serial := hdr.Get("X-Serial-Number")
 		if mode == "put" {
-			// Each PUT changes a back field so it is a real change.
+			serials := []string{serial}
+			for len(serials) < passes {
+				_, hdr, err := send("POST", base+"/api/pkpass", body)
+				if err != nil {
+					return nil, err
+				}
+				serials = append(serials, hdr.Get("X-Serial-Number"))
+			}
 			var m map[string]any
 			if err := json.Unmarshal(body, &m); err != nil {
 				return nil, err
 			}
 			return func(i int) ([]byte, error) {
-				m["backFields"] = []map[string]string{{"label": "N", "value": strconv.Itoa(i)}}
-				b, _ := json.Marshal(m)
-				out, _, err := send("PUT", base+"/api/pkpass/"+serial, b)
+				// Each PUT changes a back field so it is a real change; the
+				// workers share m, so each changes its own copy.
+				c := maps.Clone(m)
+				c["backFields"] = []map[string]string{{"label": "N", "value": strconv.Itoa(i)}}
+				b, _ := json.Marshal(c)
+				out, _, err := send("PUT", base+"/api/pkpass/"+serials[i%len(serials)], b)
 				return out, err
 			}, nil
 		}
