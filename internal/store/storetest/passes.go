@@ -188,6 +188,7 @@ func testUpdateOutcomes(t *testing.T, s walletwallet.Store) {
 		{name: "unknown serial", limit: 5, wantCode: walletwallet.ENOTFOUND,
 			edit: func(u *walletwallet.PassUpdate, p *walletwallet.Pass) { u.Serial = NewSerial() }},
 		{name: "quota reached", limit: 1, devices: 1, wantCode: walletwallet.EQUOTA},
+		{name: "quota reached without devices", limit: 1, wantCode: walletwallet.EQUOTA},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := newAccount(t, s, 0)
