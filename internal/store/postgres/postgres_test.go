@@ -121,6 +121,12 @@ func BenchmarkCreatePass(b *testing.B) {
 	storetest.BenchmarkCreatePass(b, openFresh(b))
 }
 
+func BenchmarkCreatePasses(b *testing.B) {
+	for _, n := range []int{1, 64, 500} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) { storetest.BenchmarkCreatePasses(b, openFresh(b), n) })
+	}
+}
+
 func BenchmarkUpdatePass100k(b *testing.B) {
 	db := openFresh(b)
 	storetest.BenchmarkUpdatePass(b, db, 100_000, func(passTypeID, serial string, n int) {

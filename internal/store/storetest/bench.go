@@ -27,6 +27,28 @@ func BenchmarkCreatePass(b *testing.B, s walletwallet.Store) {
 	}
 }
 
+// BenchmarkCreatePasses measures one CreatePasses of n passes (a bulk issue
+// stores its passes so, 10 KB blob each) and reports the time per pass.
+func BenchmarkCreatePasses(b *testing.B, s walletwallet.Store, n int) {
+	ctx := context.Background()
+	a := newAccount(b, s, 0)
+	blob := bytes.Repeat([]byte("0123456789"), 1024)
+	passes := 0
+	start := time.Now()
+	for b.Loop() {
+		ps := make([]*walletwallet.Pass, n)
+		for i := range ps {
+			ps[i] = passFor(a, `{"description":"bench"}`)
+			ps[i].Blob = blob
+		}
+		if err := s.CreatePasses(ctx, ps, bigQuota, nil); err != nil {
+			b.Fatal(err)
+		}
+		passes += n
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(passes), "us/pass")
+}
+
 // BenchmarkUpdatePass measures a changed PUT of a pass with devices
 // registrations. seed inserts that many registrations for the pass in bulk,
 // since registering them one by one would take longer than the benchmark.
