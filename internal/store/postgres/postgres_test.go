@@ -121,7 +121,8 @@ func BenchmarkCreatePass(b *testing.B) {
 	storetest.BenchmarkCreatePass(b, openFresh(b))
 }
 
-func BenchmarkCreatePasses(b *testing.B) {
+// BenchmarkCreatePassesBatch is one CreatePasses of n passes.
+func BenchmarkCreatePassesBatch(b *testing.B) {
 	for _, n := range []int{1, 64, 500} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) { storetest.BenchmarkCreatePasses(b, openFresh(b), n) })
 	}
