@@ -128,6 +128,10 @@ func BenchmarkCreatePassesBatch(b *testing.B) {
 	}
 }
 
+func BenchmarkRegisterConcurrent(b *testing.B) {
+	storetest.BenchmarkRegisterConcurrent(b, openFresh(b))
+}
+
 func BenchmarkUpdatePass100k(b *testing.B) {
 	db := openFresh(b)
 	storetest.BenchmarkUpdatePass(b, db, 100_000, func(passTypeID, serial string, n int) {

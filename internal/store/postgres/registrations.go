@@ -18,50 +18,47 @@ func (db *DB) Register(ctx context.Context, r *walletwallet.Registration) (creat
 	if err := rules.CheckRegistration(r); err != nil {
 		return false, err
 	}
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		var exists bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM passes WHERE pass_type_id = $1 AND serial = $2)`,
-			r.PassTypeID, r.Serial).Scan(&exists)
-		if err != nil {
-			return err
-		}
-		if !exists {
-			return rules.PassNotFound(r.Serial)
-		}
-		_, err = tx.Exec(ctx, `UPDATE registrations SET push_token = $1 WHERE device_id = $2 AND push_token <> $1`,
-			r.PushToken, r.DeviceID)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING`,
-			r.DeviceID, r.PassTypeID, r.Serial, r.PushToken, rules.OrNow(time.Time{}))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		created = true
-		// A device counts as an install the first time it registers the
-		// pass (pass_installs remembers it); a re-registration is not one.
-		// The pass row is locked before the event is recorded (which
-		// locks the account's counters): every change locks in that order.
-		_, err = tx.Exec(ctx, `
-			WITH first AS (
-				INSERT INTO pass_installs (pass_type_id, serial, device_id) VALUES ($1, $2, $3)
-				ON CONFLICT DO NOTHING RETURNING 1)
-			UPDATE passes SET registration_count = registration_count + 1,
-				install_count = install_count + (SELECT count(*) FROM first)
-			WHERE pass_type_id = $1 AND serial = $2`,
-			r.PassTypeID, r.Serial, r.DeviceID)
-		if err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, walletwallet.EventPassInstalled, r.PassTypeID, r.Serial, r.DeviceID, time.Now())
+	// One statement, committed where it runs: the pass row (its count) and
+	// the account's counter rows (its event) are locked only while it runs,
+	// not across round trips. Every CTE sees the same snapshot; the pass
+	// row's update waits for, and then sees, a concurrent registration's.
+	var found, inserted int
+	err = retried(func() error {
+		return db.pool.QueryRow(ctx, `
+			WITH pass AS (
+				SELECT 1 FROM passes WHERE pass_type_id = $1 AND serial = $2
+			), retoken AS (
+				UPDATE registrations SET push_token = $4
+				WHERE device_id = $3 AND push_token <> $4 AND EXISTS (SELECT 1 FROM pass)
+			), reg AS (
+				INSERT INTO registrations (device_id, pass_type_id, serial, push_token, created_at)
+				SELECT $3, $1, $2, $4, $5 FROM pass
+				ON CONFLICT (device_id, pass_type_id, serial) DO NOTHING RETURNING 1
+			), first AS (
+				-- A device counts as an install the first time it registers
+				-- the pass (pass_installs remembers it); a re-registration is not one.
+				INSERT INTO pass_installs (pass_type_id, serial, device_id) SELECT $1, $2, $3 FROM reg
+				ON CONFLICT DO NOTHING RETURNING 1
+			), counted AS (
+				UPDATE passes SET registration_count = registration_count + 1,
+					install_count = install_count + (SELECT count(*) FROM first)
+				WHERE pass_type_id = $1 AND serial = $2 AND EXISTS (SELECT 1 FROM reg)
+				RETURNING account_id, template_id
+			), ev AS (
+				INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+				SELECT $6, account_id, $1, $2, $3, $5, coalesce(template_id, '') FROM counted
+			)
+			SELECT (SELECT count(*) FROM pass), (SELECT count(*) FROM reg)`,
+			r.PassTypeID, r.Serial, r.DeviceID, r.PushToken, rules.OrNow(time.Time{}), string(walletwallet.EventPassInstalled)).
+			Scan(&found, &inserted)
 	})
-	return created, err
+	if err != nil {
+		return false, err
+	}
+	if found == 0 {
+		return false, rules.PassNotFound(r.Serial)
+	}
+	return inserted == 1, nil
 }
 
 // Unregister deletes a registration; ENOTFOUND when there is none.

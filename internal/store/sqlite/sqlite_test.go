@@ -111,6 +111,10 @@ func BenchmarkCreatePass(b *testing.B) {
 	storetest.BenchmarkCreatePass(b, openTemp(b))
 }
 
+func BenchmarkRegisterConcurrent(b *testing.B) {
+	storetest.BenchmarkRegisterConcurrent(b, openTemp(b))
+}
+
 func BenchmarkUpdatePass100k(b *testing.B) {
 	db := openTemp(b)
 	storetest.BenchmarkUpdatePass(b, db, 100_000, func(passTypeID, serial string, n int) {

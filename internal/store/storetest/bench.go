@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,30 @@ func BenchmarkCreatePasses(b *testing.B, s walletwallet.Store, n int) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(passes), "us/pass")
 	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(passes), "cpu-us/pass")
+}
+
+// BenchmarkRegisterConcurrent registers a new device per operation, to one
+// of four passes of one account, from 8 goroutines per processor: devices
+// installing passes at once, which share the pass rows' counts and the
+// account's counter rows.
+func BenchmarkRegisterConcurrent(b *testing.B, s walletwallet.Store) {
+	ctx := context.Background()
+	a := newAccount(b, s, 0)
+	ps := []*walletwallet.Pass{newPass(b, s, a), newPass(b, s, a), newPass(b, s, a), newPass(b, s, a)}
+	var next atomic.Int64
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			p := ps[i%int64(len(ps))]
+			created, err := s.Register(ctx, &walletwallet.Registration{DeviceID: "dev" + strconv.FormatInt(i, 10),
+				PushToken: "tok" + strconv.FormatInt(i, 10), PassTypeID: p.PassTypeID, Serial: p.Serial})
+			if err != nil || !created {
+				b.Errorf("Register #%d: created %v, %v", i, created, err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkUpdatePass measures a changed PUT of a pass with devices
