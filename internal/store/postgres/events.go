@@ -3,23 +3,9 @@ package postgres
 import (
 	"context"
 	"strconv"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
-	"github.com/walletwallet/walletwallet/internal/store/rules"
 )
-
-// recordEvent writes one event of the pass in the caller's transaction (the
-// account is the pass's owner).
-func recordEvent(ctx context.Context, tx pgx.Tx, typ walletwallet.EventType, passTypeID, serial, deviceID string, at time.Time) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
-		SELECT $1, account_id, pass_type_id, serial, $2, $3, coalesce(template_id, '') FROM passes WHERE pass_type_id = $4 AND serial = $5`,
-		string(typ), deviceID, rules.Stamp(at), passTypeID, serial)
-	return err
-}
 
 // eventFrom is the INSERT of one event of type typ for the pass $1/$2 whose
 // account comes from the CTE named from (RETURNING account_id, template_id), stamped

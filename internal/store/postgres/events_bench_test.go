@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/walletwallet/walletwallet"
+	"github.com/walletwallet/walletwallet/internal/store/rules"
 	"github.com/walletwallet/walletwallet/internal/store/storetest"
 )
 
@@ -60,4 +61,15 @@ func BenchmarkCreatePassNoTriggers(b *testing.B) {
 		b.Fatal(err)
 	}
 	storetest.BenchmarkCreatePass(b, db)
+}
+
+// recordEvent writes one event of the pass in the caller's transaction (the
+// account is the pass's owner), as the store's writes did one statement each
+// before they folded their events into their own statements.
+func recordEvent(ctx context.Context, tx pgx.Tx, typ walletwallet.EventType, passTypeID, serial, deviceID string, at time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO events (type, account_id, pass_type_id, serial, device_id, created_at, template_id)
+		SELECT $1, account_id, pass_type_id, serial, $2, $3, coalesce(template_id, '') FROM passes WHERE pass_type_id = $4 AND serial = $5`,
+		string(typ), deviceID, rules.Stamp(at), passTypeID, serial)
+	return err
 }

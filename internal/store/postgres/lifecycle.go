@@ -71,7 +71,7 @@ func (db *DB) CreatePasses(ctx context.Context, ps []*walletwallet.Pass, q walle
 		// One statement is a transaction of its own, committed where it
 		// runs: the account's usage row, which every create of the account
 		// locks, is held for the statement and its commit only, not across
-		// round trips to this process (BENCHMARKS.md, "PostgreSQL: one
+		// round trips to this process (BENCHMARKS.md, "PostgreSQL, one
 		// statement per create").
 		err = retried(func() error { return insert(db.pool) })
 	} else {
